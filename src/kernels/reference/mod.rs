@@ -1,0 +1,1 @@
+//! Portable reference kernels: the oracle for every optimized kernel.

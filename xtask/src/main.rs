@@ -1,0 +1,4 @@
+//! `cargo xtask`: project automation in Rust, so nothing needs installing.
+fn main() {
+    eprintln!("xtask: not yet");
+}
