@@ -1,0 +1,4 @@
+//! The `edgegrad` command-line tool.
+fn main() {
+    eprintln!("edgegrad: not yet");
+}
