@@ -19,4 +19,7 @@ pub mod kernels;
 pub mod quant;
 pub mod tensor;
 
+#[cfg(feature = "std")]
+pub mod autograd;
+
 pub use error::Error;
