@@ -21,5 +21,11 @@ pub mod tensor;
 
 #[cfg(feature = "std")]
 pub mod autograd;
+#[cfg(feature = "std")]
+pub mod nn;
+#[cfg(feature = "std")]
+pub mod optim;
+#[cfg(feature = "std")]
+pub mod train;
 
 pub use error::Error;

@@ -1,0 +1,49 @@
+//! Layers, losses and initialisers (feature `std`).
+//!
+//! Every layer implements [`Module`] (forward, named parameters, train/eval
+//! mode, freezing). One layer per file, re-exported here:
+//!
+//! | file | layers |
+//! | --- | --- |
+//! | [`linear`] | [`Linear`] |
+//! | [`conv1d`], [`conv2d`], [`depthwise_conv2d`] | [`Conv1d`], [`Conv2d`], [`DepthwiseConv2d`] |
+//! | [`pool`] | [`MaxPool1d`], [`MaxPool2d`], [`AvgPool1d`], [`AvgPool2d`], [`GlobalAvgPool`] |
+//! | [`batch_norm`] | [`BatchNorm1d`], [`BatchNorm2d`] |
+//! | [`dropout`], [`flatten`], [`embedding`] | [`Dropout`], [`Flatten`], [`Embedding`] |
+//! | [`activation`] | [`ReLU`], [`ReLU6`], [`LeakyReLU`], [`PReLU`], [`ELU`], [`Sigmoid`], [`Tanh`], [`Softmax`], [`LogSoftmax`] |
+//! | [`sequential`] | [`Sequential`] and `summary()` |
+//!
+//! Layout is channels-last throughout (NHWC images, NWC sequences, OHWI /
+//! OWI filters): see [`crate::autograd`] for why.
+
+pub mod activation;
+pub mod batch_norm;
+pub mod conv1d;
+pub mod conv2d;
+pub mod depthwise_conv2d;
+pub mod dropout;
+pub mod embedding;
+pub mod flatten;
+pub mod init;
+pub mod linear;
+pub mod loss;
+pub mod module;
+pub mod padding;
+pub mod pool;
+pub mod sequential;
+
+pub use activation::{LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, Sigmoid, Softmax, Tanh, ELU};
+pub use batch_norm::{BatchNorm, BatchNorm1d, BatchNorm2d};
+pub use conv1d::Conv1d;
+pub use conv2d::{Conv2d, Conv2dOptions};
+pub use depthwise_conv2d::DepthwiseConv2d;
+pub use dropout::Dropout;
+pub use embedding::Embedding;
+pub use flatten::Flatten;
+pub use init::Init;
+pub use linear::Linear;
+pub use loss::{bce_with_logits, cross_entropy, huber_loss, l1_loss, mse_loss, Loss};
+pub use module::Module;
+pub use padding::Padding;
+pub use pool::{AvgPool1d, AvgPool2d, GlobalAvgPool, MaxPool1d, MaxPool2d};
+pub use sequential::Sequential;
