@@ -22,6 +22,8 @@ pub mod tensor;
 #[cfg(feature = "std")]
 pub mod autograd;
 #[cfg(feature = "std")]
+pub mod data;
+#[cfg(feature = "std")]
 pub mod nn;
 #[cfg(feature = "std")]
 pub mod optim;

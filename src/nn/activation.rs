@@ -85,7 +85,9 @@ pub struct PReLU {
 impl PReLU {
     /// `num_parameters` slopes (1 for a shared slope).
     pub fn new(num_parameters: usize) -> Self {
-        PReLU { weight: param(Tensor::full(&[num_parameters], 0.25)) }
+        PReLU {
+            weight: param(Tensor::full(&[num_parameters], 0.25)),
+        }
     }
 }
 

@@ -61,7 +61,10 @@ impl Module for BatchNorm {
     fn forward(&self, x: &Tensor) -> Tensor {
         let s = x.shape();
         let c = self.weight.numel();
-        assert!(s.len() >= 2 && s[s.len() - 1] == c, "BatchNorm({c}) expects [.., {c}] input, got {s:?}");
+        assert!(
+            s.len() >= 2 && s[s.len() - 1] == c,
+            "BatchNorm({c}) expects [.., {c}] input, got {s:?}"
+        );
         if !self.training {
             let (scale, shift) = no_grad(|| {
                 let inv = self.running_var.add_scalar(self.eps).sqrt();
@@ -74,9 +77,16 @@ impl Module for BatchNorm {
         let mean = x.mean(&axes, false);
         let xc = x.sub(&mean);
         let var = xc.pow(2.0).mean(&axes, false);
-        let y = xc.div(&var.add_scalar(self.eps).sqrt()).mul(&self.weight).add(&self.bias);
+        let y = xc
+            .div(&var.add_scalar(self.eps).sqrt())
+            .mul(&self.weight)
+            .add(&self.bias);
         let m = self.momentum;
-        let unbias = if count > 1 { count as f32 / (count - 1) as f32 } else { 1.0 };
+        let unbias = if count > 1 {
+            count as f32 / (count - 1) as f32
+        } else {
+            1.0
+        };
         {
             let (bm, bv) = (mean.data(), var.data());
             let mut rm = self.running_mean.data_mut();
@@ -89,10 +99,16 @@ impl Module for BatchNorm {
         y
     }
     fn named_parameters(&self) -> Vec<(String, Tensor)> {
-        vec![("weight".into(), self.weight.clone()), ("bias".into(), self.bias.clone())]
+        vec![
+            ("weight".into(), self.weight.clone()),
+            ("bias".into(), self.bias.clone()),
+        ]
     }
     fn named_buffers(&self) -> Vec<(String, Tensor)> {
-        vec![("running_mean".into(), self.running_mean.clone()), ("running_var".into(), self.running_var.clone())]
+        vec![
+            ("running_mean".into(), self.running_mean.clone()),
+            ("running_var".into(), self.running_var.clone()),
+        ]
     }
     fn set_training(&mut self, training: bool) {
         self.training = training;

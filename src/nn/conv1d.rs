@@ -31,11 +31,28 @@ impl Conv1d {
     }
 
     /// With channel groups (`groups = in_channels` is depthwise).
-    pub fn with_groups(in_channels: usize, out_channels: usize, kernel: usize, groups: usize) -> Self {
-        assert!(groups > 0 && in_channels % groups == 0 && out_channels % groups == 0, "Conv1d: channels not divisible by groups");
+    pub fn with_groups(
+        in_channels: usize,
+        out_channels: usize,
+        kernel: usize,
+        groups: usize,
+    ) -> Self {
+        assert!(
+            groups > 0 && in_channels % groups == 0 && out_channels % groups == 0,
+            "Conv1d: channels not divisible by groups"
+        );
         let shape = [out_channels, kernel, in_channels / groups];
-        let d = Init::TorchDefault { fan_in: kernel * in_channels / groups };
-        Conv1d { weight: param(d.tensor(&shape)), bias: Some(param(d.tensor(&[out_channels]))), stride: 1, padding: Padding::Valid, dilation: 1, groups }
+        let d = Init::TorchDefault {
+            fan_in: kernel * in_channels / groups,
+        };
+        Conv1d {
+            weight: param(d.tensor(&shape)),
+            bias: Some(param(d.tensor(&[out_channels]))),
+            stride: 1,
+            padding: Padding::Valid,
+            dilation: 1,
+            groups,
+        }
     }
 
     /// Sets the stride.
@@ -61,8 +78,17 @@ impl Module for Conv1d {
     fn forward(&self, x: &Tensor) -> Tensor {
         let s = x.shape();
         assert!(s.len() == 3, "Conv1d expects NWC input, got {s:?}");
-        let pad = self.padding.resolve(0, s[1], self.weight.shape()[1], self.stride, self.dilation);
-        x.conv1d(&self.weight, self.bias.as_ref(), self.stride, pad, self.dilation, self.groups)
+        let pad = self
+            .padding
+            .resolve(0, s[1], self.weight.shape()[1], self.stride, self.dilation);
+        x.conv1d(
+            &self.weight,
+            self.bias.as_ref(),
+            self.stride,
+            pad,
+            self.dilation,
+            self.groups,
+        )
     }
     fn named_parameters(&self) -> Vec<(String, Tensor)> {
         let mut v = vec![("weight".to_string(), self.weight.clone())];
@@ -71,7 +97,14 @@ impl Module for Conv1d {
     }
     fn describe(&self) -> String {
         let w = self.weight.shape();
-        format!("Conv1d({}→{}, k{}, s{}, {})", w[2] * self.groups, w[0], w[1], self.stride, self.padding.label())
+        format!(
+            "Conv1d({}→{}, k{}, s{}, {})",
+            w[2] * self.groups,
+            w[0],
+            w[1],
+            self.stride,
+            self.padding.label()
+        )
     }
     fn macs(&self, _input: &[usize], output: &[usize]) -> u64 {
         let w = self.weight.shape();

@@ -28,7 +28,15 @@ pub struct Conv2dOptions {
 
 impl Default for Conv2dOptions {
     fn default() -> Self {
-        Conv2dOptions { stride: [1, 1], padding: Padding::Valid, dilation: [1, 1], groups: 1, bias: true, weight_init: None, bias_init: None }
+        Conv2dOptions {
+            stride: [1, 1],
+            padding: Padding::Valid,
+            dilation: [1, 1],
+            groups: 1,
+            bias: true,
+            weight_init: None,
+            bias_init: None,
+        }
     }
 }
 
@@ -56,11 +64,21 @@ impl Conv2d {
     /// `in → out` channels with a square `kernel`, stride 1, no padding, a
     /// bias and PyTorch's default initialisation.
     pub fn new(in_channels: usize, out_channels: usize, kernel: usize) -> Self {
-        Self::with_options(in_channels, out_channels, [kernel, kernel], Conv2dOptions::default())
+        Self::with_options(
+            in_channels,
+            out_channels,
+            [kernel, kernel],
+            Conv2dOptions::default(),
+        )
     }
 
     /// Full control.
-    pub fn with_options(in_channels: usize, out_channels: usize, kernel: [usize; 2], o: Conv2dOptions) -> Self {
+    pub fn with_options(
+        in_channels: usize,
+        out_channels: usize,
+        kernel: [usize; 2],
+        o: Conv2dOptions,
+    ) -> Self {
         assert!(
             o.groups > 0 && in_channels % o.groups == 0 && out_channels % o.groups == 0,
             "Conv2d: {in_channels} in and {out_channels} out channels are not divisible by {} groups",
@@ -71,7 +89,9 @@ impl Conv2d {
         let d = Init::TorchDefault { fan_in };
         Conv2d {
             weight: param(o.weight_init.unwrap_or(d).tensor(&shape)),
-            bias: o.bias.then(|| param(o.bias_init.unwrap_or(d).tensor(&[out_channels]))),
+            bias: o
+                .bias
+                .then(|| param(o.bias_init.unwrap_or(d).tensor(&[out_channels]))),
             stride: o.stride,
             padding: o.padding,
             dilation: o.dilation,
@@ -118,8 +138,10 @@ impl Conv2d {
         Conv2dParams {
             stride: self.stride,
             padding: [
-                self.padding.resolve(0, h, k[0], self.stride[0], self.dilation[0]),
-                self.padding.resolve(1, w, k[1], self.stride[1], self.dilation[1]),
+                self.padding
+                    .resolve(0, h, k[0], self.stride[0], self.dilation[0]),
+                self.padding
+                    .resolve(1, w, k[1], self.stride[1], self.dilation[1]),
             ],
             dilation: self.dilation,
             groups: self.groups,
@@ -131,7 +153,11 @@ impl Module for Conv2d {
     fn forward(&self, x: &Tensor) -> Tensor {
         let s = x.shape();
         assert!(s.len() == 4, "Conv2d expects NHWC input, got {s:?}");
-        x.conv2d(&self.weight, self.bias.as_ref(), self.params_for(s[1], s[2]))
+        x.conv2d(
+            &self.weight,
+            self.bias.as_ref(),
+            self.params_for(s[1], s[2]),
+        )
     }
     fn named_parameters(&self) -> Vec<(String, Tensor)> {
         let mut v = vec![("weight".to_string(), self.weight.clone())];
@@ -140,8 +166,20 @@ impl Module for Conv2d {
     }
     fn describe(&self) -> String {
         let k = self.kernel();
-        let g = if self.groups > 1 { format!(", groups {}", self.groups) } else { String::new() };
-        format!("Conv2d({}→{}, {}×{}, s{}, {}{g})", self.in_channels(), self.out_channels(), k[0], k[1], self.stride[0], self.padding.label())
+        let g = if self.groups > 1 {
+            format!(", groups {}", self.groups)
+        } else {
+            String::new()
+        };
+        format!(
+            "Conv2d({}→{}, {}×{}, s{}, {}{g})",
+            self.in_channels(),
+            self.out_channels(),
+            k[0],
+            k[1],
+            self.stride[0],
+            self.padding.label()
+        )
     }
     fn macs(&self, _input: &[usize], output: &[usize]) -> u64 {
         let w = self.weight.shape();

@@ -26,8 +26,13 @@ impl DepthwiseConv2d {
 
     /// `channels·multiplier` outputs.
     pub fn with_multiplier(channels: usize, kernel: usize, multiplier: usize) -> Self {
-        let o = Conv2dOptions { groups: channels, ..Default::default() };
-        DepthwiseConv2d { conv: Conv2d::with_options(channels, channels * multiplier, [kernel, kernel], o) }
+        let o = Conv2dOptions {
+            groups: channels,
+            ..Default::default()
+        };
+        DepthwiseConv2d {
+            conv: Conv2d::with_options(channels, channels * multiplier, [kernel, kernel], o),
+        }
     }
 
     /// Sets the stride.
@@ -62,7 +67,15 @@ impl Module for DepthwiseConv2d {
     }
     fn describe(&self) -> String {
         let k = self.conv.kernel();
-        format!("DepthwiseConv2d({}→{}, {}×{}, s{}, {})", self.conv.in_channels(), self.conv.out_channels(), k[0], k[1], self.conv.stride[0], self.conv.padding.label())
+        format!(
+            "DepthwiseConv2d({}→{}, {}×{}, s{}, {})",
+            self.conv.in_channels(),
+            self.conv.out_channels(),
+            k[0],
+            k[1],
+            self.conv.stride[0],
+            self.conv.padding.label()
+        )
     }
     fn macs(&self, input: &[usize], output: &[usize]) -> u64 {
         self.conv.macs(input, output)

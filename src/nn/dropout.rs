@@ -16,7 +16,10 @@ pub struct Dropout {
 impl Dropout {
     /// Drop probability `p` in `[0, 1)`.
     pub fn new(p: f32) -> Self {
-        assert!((0.0..1.0).contains(&p), "Dropout probability {p} not in [0, 1)");
+        assert!(
+            (0.0..1.0).contains(&p),
+            "Dropout probability {p} not in [0, 1)"
+        );
         Dropout { p, training: true }
     }
 }

@@ -15,7 +15,9 @@ pub struct Embedding {
 impl Embedding {
     /// `num` vectors of `dim` values.
     pub fn new(num: usize, dim: usize) -> Self {
-        Embedding { weight: param(Tensor::randn(&[num, dim])) }
+        Embedding {
+            weight: param(Tensor::randn(&[num, dim])),
+        }
     }
 }
 
@@ -26,7 +28,10 @@ impl Module for Embedding {
             .data()
             .iter()
             .map(|&v| {
-                assert!(v >= 0.0 && v.fract() == 0.0 && (v as usize) < num, "Embedding: id {v} is not an integer in 0..{num}");
+                assert!(
+                    v >= 0.0 && v.fract() == 0.0 && (v as usize) < num,
+                    "Embedding: id {v} is not an integer in 0..{num}"
+                );
                 v as usize
             })
             .collect();
@@ -38,7 +43,11 @@ impl Module for Embedding {
         vec![("weight".into(), self.weight.clone())]
     }
     fn describe(&self) -> String {
-        format!("Embedding({}, {})", self.weight.shape()[0], self.weight.shape()[1])
+        format!(
+            "Embedding({}, {})",
+            self.weight.shape()[0],
+            self.weight.shape()[1]
+        )
     }
     fn as_any(&self) -> &dyn Any {
         self

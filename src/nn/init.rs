@@ -56,12 +56,21 @@ impl Init {
     pub fn tensor(&self, shape: &[usize]) -> Tensor {
         let (fi, fo) = fans(shape);
         let n: usize = shape.iter().product();
-        let uniform = |b: f32| with_rng(|r| (0..n).map(|_| (2.0 * r.uniform() - 1.0) * b).collect::<Vec<_>>());
-        let normal = |m: f32, s: f32| with_rng(|r| (0..n).map(|_| m + s * r.normal()).collect::<Vec<_>>());
+        let uniform = |b: f32| {
+            with_rng(|r| {
+                (0..n)
+                    .map(|_| (2.0 * r.uniform() - 1.0) * b)
+                    .collect::<Vec<_>>()
+            })
+        };
+        let normal =
+            |m: f32, s: f32| with_rng(|r| (0..n).map(|_| m + s * r.normal()).collect::<Vec<_>>());
         let data = match *self {
             Init::Zeros => vec![0.0; n],
             Init::Constant(c) => vec![c; n],
-            Init::Uniform(lo, hi) => with_rng(|r| (0..n).map(|_| lo + (hi - lo) * r.uniform()).collect()),
+            Init::Uniform(lo, hi) => {
+                with_rng(|r| (0..n).map(|_| lo + (hi - lo) * r.uniform()).collect())
+            }
             Init::Normal(m, s) => normal(m, s),
             Init::XavierUniform => uniform((6.0 / (fi + fo) as f32).sqrt()),
             Init::XavierNormal => normal(0.0, (2.0 / (fi + fo) as f32).sqrt()),

@@ -18,12 +18,20 @@ pub struct Linear {
 impl Linear {
     /// `in → out` with a bias and PyTorch's default initialisation.
     pub fn new(in_features: usize, out_features: usize) -> Self {
-        let d = Init::TorchDefault { fan_in: in_features };
+        let d = Init::TorchDefault {
+            fan_in: in_features,
+        };
         Self::with_init(in_features, out_features, true, d, d)
     }
 
     /// Chosen initialisers; `bias = false` for none.
-    pub fn with_init(in_features: usize, out_features: usize, bias: bool, weight_init: Init, bias_init: Init) -> Self {
+    pub fn with_init(
+        in_features: usize,
+        out_features: usize,
+        bias: bool,
+        weight_init: Init,
+        bias_init: Init,
+    ) -> Self {
         Linear {
             weight: param(weight_init.tensor(&[out_features, in_features])),
             bias: bias.then(|| param(bias_init.tensor(&[out_features]))),

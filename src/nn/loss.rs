@@ -20,7 +20,13 @@ pub fn huber_loss(pred: &Tensor, target: &Tensor, delta: f32) -> Tensor {
     pred.sub(target)
         .unary(
             "huber",
-            move |d| if d.abs() <= delta { 0.5 * d * d } else { delta * (d.abs() - 0.5 * delta) },
+            move |d| {
+                if d.abs() <= delta {
+                    0.5 * d * d
+                } else {
+                    delta * (d.abs() - 0.5 * delta)
+                }
+            },
             move |d, _| d.clamp(-delta, delta),
         )
         .mean_all()
@@ -39,7 +45,11 @@ pub fn huber_loss(pred: &Tensor, target: &Tensor, delta: f32) -> Tensor {
 /// out of range.
 pub fn cross_entropy(logits: &Tensor, targets: &[usize], label_smoothing: f32) -> Tensor {
     let s = logits.shape();
-    assert!(s.len() == 2 && s[0] == targets.len(), "cross_entropy: logits {s:?} vs {} targets", targets.len());
+    assert!(
+        s.len() == 2 && s[0] == targets.len(),
+        "cross_entropy: logits {s:?} vs {} targets",
+        targets.len()
+    );
     let (n, c) = (s[0], s[1]);
     let eps = label_smoothing;
     let mut probs = vec![0.0; n * c];
@@ -47,7 +57,10 @@ pub fn cross_entropy(logits: &Tensor, targets: &[usize], label_smoothing: f32) -
     {
         let x = logits.data();
         for (i, &t) in targets.iter().enumerate() {
-            assert!(t < c, "cross_entropy: target {t} out of range for {c} classes");
+            assert!(
+                t < c,
+                "cross_entropy: target {t} out of range for {c} classes"
+            );
             let row = &x[i * c..][..c];
             let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let sum: f32 = row.iter().map(|v| (v - m).exp()).sum();
@@ -63,24 +76,36 @@ pub fn cross_entropy(logits: &Tensor, targets: &[usize], label_smoothing: f32) -
         }
     }
     let targets = targets.to_vec();
-    Tensor::from_op("cross_entropy", vec![], vec![(loss / n as f64) as f32], &[logits], move |g, _, _| {
-        let scale = g[0] / n as f32;
-        let mut gx = probs.clone();
-        for (i, &t) in targets.iter().enumerate() {
-            let row = &mut gx[i * c..][..c];
-            for v in row.iter_mut() {
-                *v = (*v - eps / c as f32) * scale;
+    Tensor::from_op(
+        "cross_entropy",
+        vec![],
+        vec![(loss / n as f64) as f32],
+        &[logits],
+        move |g, _, _| {
+            let scale = g[0] / n as f32;
+            let mut gx = probs.clone();
+            for (i, &t) in targets.iter().enumerate() {
+                let row = &mut gx[i * c..][..c];
+                for v in row.iter_mut() {
+                    *v = (*v - eps / c as f32) * scale;
+                }
+                row[t] -= (1.0 - eps) * scale;
             }
-            row[t] -= (1.0 - eps) * scale;
-        }
-        vec![Some(gx)]
-    })
+            vec![Some(gx)]
+        },
+    )
 }
 
 /// Binary cross-entropy on logits (PyTorch's `BCEWithLogitsLoss`), stable
 /// for any logit: `mean(max(x, 0) − x·t + log(1 + e^(−|x|)))`.
 pub fn bce_with_logits(logits: &Tensor, targets: &Tensor) -> Tensor {
-    assert_eq!(logits.shape(), targets.shape(), "bce_with_logits: logits {:?} vs targets {:?}", logits.shape(), targets.shape());
+    assert_eq!(
+        logits.shape(),
+        targets.shape(),
+        "bce_with_logits: logits {:?} vs targets {:?}",
+        logits.shape(),
+        targets.shape()
+    );
     let n = logits.numel();
     let t = targets.to_vec();
     let loss: f64 = logits
@@ -90,10 +115,22 @@ pub fn bce_with_logits(logits: &Tensor, targets: &Tensor) -> Tensor {
         .map(|(&x, &t)| (x.max(0.0) - x * t + (-x.abs()).exp().ln_1p()) as f64)
         .sum();
     let x = logits.clone();
-    Tensor::from_op("bce_with_logits", vec![], vec![(loss / n as f64) as f32], &[logits], move |g, _, _| {
-        let s = g[0] / n as f32;
-        vec![Some(x.data().iter().zip(&t).map(|(&x, &t)| (1.0 / (1.0 + (-x).exp()) - t) * s).collect())]
-    })
+    Tensor::from_op(
+        "bce_with_logits",
+        vec![],
+        vec![(loss / n as f64) as f32],
+        &[logits],
+        move |g, _, _| {
+            let s = g[0] / n as f32;
+            vec![Some(
+                x.data()
+                    .iter()
+                    .zip(&t)
+                    .map(|(&x, &t)| (1.0 / (1.0 + (-x).exp()) - t) * s)
+                    .collect(),
+            )]
+        },
+    )
 }
 
 /// A loss chosen by value, for [`fit`](crate::train::fit).
@@ -116,7 +153,9 @@ pub enum Loss {
 
 impl Loss {
     /// Cross-entropy without smoothing.
-    pub const CROSS_ENTROPY: Loss = Loss::CrossEntropy { label_smoothing: 0.0 };
+    pub const CROSS_ENTROPY: Loss = Loss::CrossEntropy {
+        label_smoothing: 0.0,
+    };
 
     /// Whether targets are class indices.
     pub fn uses_classes(&self) -> bool {

@@ -49,7 +49,10 @@ pub trait Module: Send + Sync {
 
     /// The parameters without names.
     fn parameters(&self) -> Vec<Tensor> {
-        self.named_parameters().into_iter().map(|(_, t)| t).collect()
+        self.named_parameters()
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect()
     }
 
     /// Training mode (PyTorch's `model.train()`).
@@ -64,12 +67,16 @@ pub trait Module: Send + Sync {
 
     /// Stops gradients to every parameter (transfer learning: freeze the backbone).
     fn freeze(&self) {
-        self.parameters().iter().for_each(|p| p.set_requires_grad(false));
+        self.parameters()
+            .iter()
+            .for_each(|p| p.set_requires_grad(false));
     }
 
     /// Lets gradients reach every parameter again.
     fn unfreeze(&self) {
-        self.parameters().iter().for_each(|p| p.set_requires_grad(true));
+        self.parameters()
+            .iter()
+            .for_each(|p| p.set_requires_grad(true));
     }
 
     /// Freezes (`frozen = true`) or unfreezes the parameters whose name
@@ -92,7 +99,11 @@ pub trait Module: Send + Sync {
 
     /// Number of parameter elements that currently require a gradient.
     fn num_trainable_parameters(&self) -> usize {
-        self.parameters().iter().filter(|p| p.requires_grad()).map(Tensor::numel).sum()
+        self.parameters()
+            .iter()
+            .filter(|p| p.requires_grad())
+            .map(Tensor::numel)
+            .sum()
     }
 }
 

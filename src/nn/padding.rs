@@ -16,7 +16,14 @@ pub enum Padding {
 
 impl Padding {
     /// `(before, after)` for spatial axis `axis` of length `input`.
-    pub fn resolve(&self, axis: usize, input: usize, kernel: usize, stride: usize, dilation: usize) -> [usize; 2] {
+    pub fn resolve(
+        &self,
+        axis: usize,
+        input: usize,
+        kernel: usize,
+        stride: usize,
+        dilation: usize,
+    ) -> [usize; 2] {
         match self {
             Padding::Valid => [0, 0],
             Padding::Same => same_padding(input, kernel, stride, dilation),

@@ -22,7 +22,11 @@ macro_rules! pool2d {
         impl $name {
             /// A `k×k` window with stride `k`, no padding.
             pub fn new(k: usize) -> Self {
-                $name { kernel: [k, k], stride: [k, k], padding: Padding::Valid }
+                $name {
+                    kernel: [k, k],
+                    stride: [k, k],
+                    padding: Padding::Valid,
+                }
             }
 
             /// Sets the stride.
@@ -43,8 +47,10 @@ macro_rules! pool2d {
                     kernel: self.kernel,
                     stride: self.stride,
                     padding: [
-                        self.padding.resolve(0, h, self.kernel[0], self.stride[0], 1),
-                        self.padding.resolve(1, w, self.kernel[1], self.stride[1], 1),
+                        self.padding
+                            .resolve(0, h, self.kernel[0], self.stride[0], 1),
+                        self.padding
+                            .resolve(1, w, self.kernel[1], self.stride[1], 1),
                     ],
                 }
             }
@@ -53,11 +59,22 @@ macro_rules! pool2d {
         impl Module for $name {
             fn forward(&self, x: &Tensor) -> Tensor {
                 let s = x.shape();
-                assert!(s.len() == 4, "{} expects NHWC input, got {s:?}", stringify!($name));
+                assert!(
+                    s.len() == 4,
+                    "{} expects NHWC input, got {s:?}",
+                    stringify!($name)
+                );
                 x.$op(self.params_for(s[1], s[2]))
             }
             fn describe(&self) -> String {
-                format!("{}({}×{}, s{}, {})", stringify!($name), self.kernel[0], self.kernel[1], self.stride[0], self.padding.label())
+                format!(
+                    "{}({}×{}, s{}, {})",
+                    stringify!($name),
+                    self.kernel[0],
+                    self.kernel[1],
+                    self.stride[0],
+                    self.padding.label()
+                )
             }
             fn as_any(&self) -> &dyn Any {
                 self
@@ -67,7 +84,11 @@ macro_rules! pool2d {
 }
 
 pool2d!(MaxPool2d, max_pool2d, "2-D max pooling over NHWC inputs.");
-pool2d!(AvgPool2d, avg_pool2d, "2-D average pooling over NHWC inputs (divides by in-bounds elements).");
+pool2d!(
+    AvgPool2d,
+    avg_pool2d,
+    "2-D average pooling over NHWC inputs (divides by in-bounds elements)."
+);
 
 macro_rules! pool1d {
     ($name:ident, $op:ident, $doc:literal) => {
@@ -85,7 +106,11 @@ macro_rules! pool1d {
         impl $name {
             /// A window of `k` with stride `k`, no padding.
             pub fn new(k: usize) -> Self {
-                $name { kernel: k, stride: k, padding: Padding::Valid }
+                $name {
+                    kernel: k,
+                    stride: k,
+                    padding: Padding::Valid,
+                }
             }
 
             /// Sets the stride.
@@ -104,12 +129,22 @@ macro_rules! pool1d {
         impl Module for $name {
             fn forward(&self, x: &Tensor) -> Tensor {
                 let s = x.shape();
-                assert!(s.len() == 3, "{} expects NWC input, got {s:?}", stringify!($name));
+                assert!(
+                    s.len() == 3,
+                    "{} expects NWC input, got {s:?}",
+                    stringify!($name)
+                );
                 let pad = self.padding.resolve(0, s[1], self.kernel, self.stride, 1);
                 x.$op(self.kernel, self.stride, pad)
             }
             fn describe(&self) -> String {
-                format!("{}({}, s{}, {})", stringify!($name), self.kernel, self.stride, self.padding.label())
+                format!(
+                    "{}({}, s{}, {})",
+                    stringify!($name),
+                    self.kernel,
+                    self.stride,
+                    self.padding.label()
+                )
             }
             fn as_any(&self) -> &dyn Any {
                 self
@@ -119,7 +154,11 @@ macro_rules! pool1d {
 }
 
 pool1d!(MaxPool1d, max_pool1d, "1-D max pooling over NWC inputs.");
-pool1d!(AvgPool1d, avg_pool1d, "1-D average pooling over NWC inputs (divides by in-bounds elements).");
+pool1d!(
+    AvgPool1d,
+    avg_pool1d,
+    "1-D average pooling over NWC inputs (divides by in-bounds elements)."
+);
 
 /// Global average pooling: `[n, spatial.., c] → [n, c]`.
 #[derive(Clone, Copy, Debug, Default)]

@@ -37,7 +37,10 @@ impl Default for Sequential {
 impl Sequential {
     /// No layers, training mode.
     pub fn new() -> Self {
-        Sequential { layers: Vec::new(), training: true }
+        Sequential {
+            layers: Vec::new(),
+            training: true,
+        }
     }
 
     /// Appends a layer (builder style).
@@ -103,7 +106,10 @@ impl Sequential {
         self.set_training(was);
         let mut s = String::new();
         let line = "─".repeat(86);
-        s += &format!("{:<44}{:<20}{:>10}{:>12}\n{line}\n", "Layer (type)", "Output Shape", "Param #", "MACs");
+        s += &format!(
+            "{:<44}{:<20}{:>10}{:>12}\n{line}\n",
+            "Layer (type)", "Output Shape", "Param #", "MACs"
+        );
         let (mut total_p, mut total_m, mut trainable) = (0usize, 0u64, 0usize);
         let mut in_shape = shape.clone();
         for (i, (l, o)) in self.layers.iter().zip(&outs).enumerate() {
@@ -112,8 +118,16 @@ impl Sequential {
             total_p += params;
             trainable += l.num_trainable_parameters();
             total_m += macs;
-            let out_shape: Vec<String> = std::iter::once("-".to_string()).chain(o.shape()[1..].iter().map(|d| d.to_string())).collect();
-            s += &format!("{:<44}{:<20}{:>10}{:>12}\n", format!("{i}: {}", l.describe()), format!("[{}]", out_shape.join(", ")), group(params as u64), group(macs));
+            let out_shape: Vec<String> = std::iter::once("-".to_string())
+                .chain(o.shape()[1..].iter().map(|d| d.to_string()))
+                .collect();
+            s += &format!(
+                "{:<44}{:<20}{:>10}{:>12}\n",
+                format!("{i}: {}", l.describe()),
+                format!("[{}]", out_shape.join(", ")),
+                group(params as u64),
+                group(macs)
+            );
             in_shape = o.shape().to_vec();
         }
         s += &format!("{line}\nTotal params: {}\nTrainable params: {}\nNon-trainable params: {}\nTotal MACs per example: {}\n", group(total_p as u64), group(trainable as u64), group((total_p - trainable) as u64), group(total_m));
@@ -145,20 +159,30 @@ impl Module for Sequential {
     fn named_parameters(&self) -> Vec<(String, Tensor)> {
         let mut v = Vec::new();
         for (i, l) in self.layers.iter().enumerate() {
-            v.extend(l.named_parameters().into_iter().map(|(n, t)| (format!("{i}.{n}"), t)));
+            v.extend(
+                l.named_parameters()
+                    .into_iter()
+                    .map(|(n, t)| (format!("{i}.{n}"), t)),
+            );
         }
         v
     }
     fn named_buffers(&self) -> Vec<(String, Tensor)> {
         let mut v = Vec::new();
         for (i, l) in self.layers.iter().enumerate() {
-            v.extend(l.named_buffers().into_iter().map(|(n, t)| (format!("{i}.{n}"), t)));
+            v.extend(
+                l.named_buffers()
+                    .into_iter()
+                    .map(|(n, t)| (format!("{i}.{n}"), t)),
+            );
         }
         v
     }
     fn set_training(&mut self, training: bool) {
         self.training = training;
-        self.layers.iter_mut().for_each(|l| l.set_training(training));
+        self.layers
+            .iter_mut()
+            .for_each(|l| l.set_training(training));
     }
     fn is_training(&self) -> bool {
         self.training

@@ -33,7 +33,14 @@ impl Adadelta {
     /// With PyTorch's defaults (lr 1.0, ρ 0.9, ε 1e-6).
     pub fn new(params: NamedParams) -> Self {
         let state = Slots::new(&params, &["square_avg", "acc_delta"]);
-        Adadelta { params, lr: 1.0, rho: 0.9, eps: 1e-6, weight_decay: 0.0, state }
+        Adadelta {
+            params,
+            lr: 1.0,
+            rho: 0.9,
+            eps: 1e-6,
+            weight_decay: 0.0,
+            state,
+        }
     }
 
     /// Sets the learning rate.
@@ -55,7 +62,9 @@ impl Optimizer for Adadelta {
         let st = &mut self.state;
         for_each_param(&self.params, |i, p, g| {
             st.steps[i] += 1;
-            let [v, u] = &mut st.bufs[i][..] else { unreachable!() };
+            let [v, u] = &mut st.bufs[i][..] else {
+                unreachable!()
+            };
             for j in 0..p.len() {
                 let d = g[j] + wd * p[j];
                 v[j] = rho * v[j] + (1.0 - rho) * d * d;
@@ -77,7 +86,10 @@ impl Optimizer for Adadelta {
     fn state(&self) -> Vec<StateEntry> {
         self.state.export(&self.params)
     }
-    fn load_state(&mut self, s: &HashMap<String, (Vec<usize>, Vec<f32>)>) -> Result<(), TrainError> {
+    fn load_state(
+        &mut self,
+        s: &HashMap<String, (Vec<usize>, Vec<f32>)>,
+    ) -> Result<(), TrainError> {
         self.state.import(&self.params, s)
     }
 }

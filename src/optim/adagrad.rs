@@ -37,8 +37,18 @@ impl Adagrad {
     /// Starting the sum of squares at `init`.
     pub fn with_initial_accumulator(params: NamedParams, lr: f32, init: f32) -> Self {
         let mut state = Slots::new(&params, &["sum"]);
-        state.bufs.iter_mut().for_each(|b| b[0].iter_mut().for_each(|v| *v = init));
-        Adagrad { params, lr, lr_decay: 0.0, weight_decay: 0.0, eps: 1e-10, state }
+        state
+            .bufs
+            .iter_mut()
+            .for_each(|b| b[0].iter_mut().for_each(|v| *v = init));
+        Adagrad {
+            params,
+            lr,
+            lr_decay: 0.0,
+            weight_decay: 0.0,
+            eps: 1e-10,
+            state,
+        }
     }
 
     /// Sets the L2 weight decay.
@@ -75,7 +85,10 @@ impl Optimizer for Adagrad {
     fn state(&self) -> Vec<StateEntry> {
         self.state.export(&self.params)
     }
-    fn load_state(&mut self, s: &HashMap<String, (Vec<usize>, Vec<f32>)>) -> Result<(), TrainError> {
+    fn load_state(
+        &mut self,
+        s: &HashMap<String, (Vec<usize>, Vec<f32>)>,
+    ) -> Result<(), TrainError> {
         self.state.import(&self.params, s)
     }
 }

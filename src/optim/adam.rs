@@ -43,7 +43,16 @@ impl Adam {
     /// Adam with PyTorch's defaults and learning rate `lr` (PyTorch: 1e-3).
     pub fn new(params: NamedParams, lr: f32) -> Self {
         let state = Slots::new(&params, &["exp_avg", "exp_avg_sq"]);
-        Adam { params, lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, decoupled_weight_decay: false, state }
+        Adam {
+            params,
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decoupled_weight_decay: false,
+            state,
+        }
     }
 
     /// Sets β₁ and β₂.
@@ -73,13 +82,24 @@ impl AdamW {
     /// AdamW with PyTorch's defaults and learning rate `lr`.
     #[allow(clippy::new_ret_no_self)]
     pub fn new(params: NamedParams, lr: f32) -> Adam {
-        Adam { weight_decay: 1e-2, decoupled_weight_decay: true, ..Adam::new(params, lr) }
+        Adam {
+            weight_decay: 1e-2,
+            decoupled_weight_decay: true,
+            ..Adam::new(params, lr)
+        }
     }
 }
 
 impl Optimizer for Adam {
     fn step(&mut self) {
-        let (lr, b1, b2, eps, wd, decoupled) = (self.lr, self.beta1, self.beta2, self.eps, self.weight_decay, self.decoupled_weight_decay);
+        let (lr, b1, b2, eps, wd, decoupled) = (
+            self.lr,
+            self.beta1,
+            self.beta2,
+            self.eps,
+            self.weight_decay,
+            self.decoupled_weight_decay,
+        );
         let st = &mut self.state;
         for_each_param(&self.params, |i, p, g| {
             st.steps[i] += 1;
@@ -88,7 +108,9 @@ impl Optimizer for Adam {
             let bc2 = 1.0 - b2.powi(t);
             let step_size = lr / bc1;
             let bc2_sqrt = bc2.sqrt();
-            let [m, v] = &mut st.bufs[i][..] else { unreachable!() };
+            let [m, v] = &mut st.bufs[i][..] else {
+                unreachable!()
+            };
             for j in 0..p.len() {
                 let mut d = g[j];
                 if decoupled {
@@ -114,7 +136,10 @@ impl Optimizer for Adam {
     fn state(&self) -> Vec<StateEntry> {
         self.state.export(&self.params)
     }
-    fn load_state(&mut self, s: &HashMap<String, (Vec<usize>, Vec<f32>)>) -> Result<(), TrainError> {
+    fn load_state(
+        &mut self,
+        s: &HashMap<String, (Vec<usize>, Vec<f32>)>,
+    ) -> Result<(), TrainError> {
         self.state.import(&self.params, s)
     }
 }

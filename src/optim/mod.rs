@@ -49,7 +49,10 @@ pub trait Optimizer: Send {
     /// The state, for checkpoints: `(name, shape, values)`.
     fn state(&self) -> Vec<StateEntry>;
     /// Restores [`state`](Self::state).
-    fn load_state(&mut self, state: &HashMap<String, (Vec<usize>, Vec<f32>)>) -> Result<(), TrainError>;
+    fn load_state(
+        &mut self,
+        state: &HashMap<String, (Vec<usize>, Vec<f32>)>,
+    ) -> Result<(), TrainError>;
     /// Forgets every parameter's gradient.
     fn zero_grad(&self) {
         self.params().iter().for_each(|(_, p)| p.zero_grad());

@@ -37,7 +37,16 @@ impl RmsProp {
     /// With PyTorch's defaults and learning rate `lr` (PyTorch: 0.01).
     pub fn new(params: NamedParams, lr: f32) -> Self {
         let state = Slots::new(&params, &["square_avg", "momentum_buffer", "grad_avg"]);
-        RmsProp { params, lr, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false, state }
+        RmsProp {
+            params,
+            lr,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+            state,
+        }
     }
 
     /// Sets the momentum.
@@ -61,11 +70,20 @@ impl RmsProp {
 
 impl Optimizer for RmsProp {
     fn step(&mut self) {
-        let (lr, a, eps, wd, mu, centered) = (self.lr, self.alpha, self.eps, self.weight_decay, self.momentum, self.centered);
+        let (lr, a, eps, wd, mu, centered) = (
+            self.lr,
+            self.alpha,
+            self.eps,
+            self.weight_decay,
+            self.momentum,
+            self.centered,
+        );
         let st = &mut self.state;
         for_each_param(&self.params, |i, p, g| {
             st.steps[i] += 1;
-            let [v, b, ga] = &mut st.bufs[i][..] else { unreachable!() };
+            let [v, b, ga] = &mut st.bufs[i][..] else {
+                unreachable!()
+            };
             for j in 0..p.len() {
                 let d = g[j] + wd * p[j];
                 v[j] = a * v[j] + (1.0 - a) * d * d;
@@ -96,7 +114,10 @@ impl Optimizer for RmsProp {
     fn state(&self) -> Vec<StateEntry> {
         self.state.export(&self.params)
     }
-    fn load_state(&mut self, s: &HashMap<String, (Vec<usize>, Vec<f32>)>) -> Result<(), TrainError> {
+    fn load_state(
+        &mut self,
+        s: &HashMap<String, (Vec<usize>, Vec<f32>)>,
+    ) -> Result<(), TrainError> {
         self.state.import(&self.params, s)
     }
 }

@@ -59,7 +59,10 @@ pub struct CosineLr {
 impl LrSchedule for CosineLr {
     fn lr(&self, base: f32, t: usize) -> f32 {
         let t = t.min(self.t_max) as f32;
-        self.eta_min + (base - self.eta_min) * (1.0 + (std::f32::consts::PI * t / self.t_max.max(1) as f32).cos()) / 2.0
+        self.eta_min
+            + (base - self.eta_min)
+                * (1.0 + (std::f32::consts::PI * t / self.t_max.max(1) as f32).cos())
+                / 2.0
     }
 }
 
@@ -77,7 +80,11 @@ pub struct WarmUp {
 impl WarmUp {
     /// Warm-up of `warmup` steps from `start_factor`, then `after`.
     pub fn new(warmup: usize, start_factor: f32, after: impl LrSchedule + 'static) -> Self {
-        WarmUp { warmup, start_factor, after: Box::new(after) }
+        WarmUp {
+            warmup,
+            start_factor,
+            after: Box::new(after),
+        }
     }
 }
 

@@ -34,17 +34,32 @@ impl Sgd {
     /// Plain SGD with learning rate `lr`.
     pub fn new(params: NamedParams, lr: f32) -> Self {
         let state = Slots::new(&params, &["momentum_buffer"]);
-        Sgd { params, lr, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, state }
+        Sgd {
+            params,
+            lr,
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            state,
+        }
     }
 
     /// SGD with momentum μ.
     pub fn with_momentum(params: NamedParams, lr: f32, momentum: f32) -> Self {
-        Sgd { momentum, ..Self::new(params, lr) }
+        Sgd {
+            momentum,
+            ..Self::new(params, lr)
+        }
     }
 
     /// SGD with Nesterov momentum μ.
     pub fn nesterov(params: NamedParams, lr: f32, momentum: f32) -> Self {
-        Sgd { momentum, nesterov: true, ..Self::new(params, lr) }
+        Sgd {
+            momentum,
+            nesterov: true,
+            ..Self::new(params, lr)
+        }
     }
 
     /// Sets the L2 weight decay.
@@ -62,7 +77,13 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self) {
-        let (lr, mu, tau, wd, nesterov) = (self.lr, self.momentum, self.dampening, self.weight_decay, self.nesterov);
+        let (lr, mu, tau, wd, nesterov) = (
+            self.lr,
+            self.momentum,
+            self.dampening,
+            self.weight_decay,
+            self.nesterov,
+        );
         let st = &mut self.state;
         for_each_param(&self.params, |i, p, g| {
             let first = st.steps[i] == 0;
@@ -71,7 +92,11 @@ impl Optimizer for Sgd {
             for j in 0..p.len() {
                 let mut d = g[j] + wd * p[j];
                 if mu != 0.0 {
-                    b[j] = if first { d } else { mu * b[j] + (1.0 - tau) * d };
+                    b[j] = if first {
+                        d
+                    } else {
+                        mu * b[j] + (1.0 - tau) * d
+                    };
                     d = if nesterov { d + mu * b[j] } else { b[j] };
                 }
                 p[j] -= lr * d;
@@ -90,7 +115,10 @@ impl Optimizer for Sgd {
     fn state(&self) -> Vec<StateEntry> {
         self.state.export(&self.params)
     }
-    fn load_state(&mut self, s: &HashMap<String, (Vec<usize>, Vec<f32>)>) -> Result<(), TrainError> {
+    fn load_state(
+        &mut self,
+        s: &HashMap<String, (Vec<usize>, Vec<f32>)>,
+    ) -> Result<(), TrainError> {
         self.state.import(&self.params, s)
     }
 }

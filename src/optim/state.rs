@@ -27,7 +27,10 @@ impl Slots {
     pub fn new(params: &NamedParams, names: &'static [&'static str]) -> Self {
         Slots {
             names,
-            bufs: params.iter().map(|(_, p)| names.iter().map(|_| vec![0.0; p.numel()]).collect()).collect(),
+            bufs: params
+                .iter()
+                .map(|(_, p)| names.iter().map(|_| vec![0.0; p.numel()]).collect())
+                .collect(),
             steps: vec![0; params.len()],
         }
     }
@@ -45,14 +48,20 @@ impl Slots {
     }
 
     /// Restores what [`export`](Self::export) wrote; every entry must be present with its shape.
-    pub fn import(&mut self, params: &NamedParams, state: &HashMap<String, (Vec<usize>, Vec<f32>)>) -> Result<(), TrainError> {
+    pub fn import(
+        &mut self,
+        params: &NamedParams,
+        state: &HashMap<String, (Vec<usize>, Vec<f32>)>,
+    ) -> Result<(), TrainError> {
         let (mut missing, mut wrong_shape) = (Vec::new(), Vec::new());
         for (i, (n, p)) in params.iter().enumerate() {
             for (k, s) in self.names.iter().enumerate() {
                 let key = format!("{n}.{s}");
                 match state.get(&key) {
                     None => missing.push(key),
-                    Some((shape, _)) if shape != p.shape() => wrong_shape.push((key, p.shape().to_vec(), shape.clone())),
+                    Some((shape, _)) if shape != p.shape() => {
+                        wrong_shape.push((key, p.shape().to_vec(), shape.clone()))
+                    }
                     Some((_, d)) => self.bufs[i][k].clone_from(d),
                 }
             }
@@ -64,7 +73,11 @@ impl Slots {
         if missing.is_empty() && wrong_shape.is_empty() {
             Ok(())
         } else {
-            Err(TrainError::CheckpointMismatch { missing, unexpected: Vec::new(), wrong_shape })
+            Err(TrainError::CheckpointMismatch {
+                missing,
+                unexpected: Vec::new(),
+                wrong_shape,
+            })
         }
     }
 }

@@ -40,6 +40,13 @@ pub enum TrainError {
         /// What is wrong.
         message: String,
     },
+    /// Drawing or writing a plot failed.
+    Plot {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// The loss became NaN or infinite.
     NonFiniteLoss {
         /// Epoch (0-based).
@@ -66,8 +73,16 @@ impl fmt::Display for TrainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TrainError::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            TrainError::Parse { path, line, message } => write!(f, "{}:{line}: {message}", path.display()),
-            TrainError::CheckpointMismatch { missing, unexpected, wrong_shape } => {
+            TrainError::Parse {
+                path,
+                line,
+                message,
+            } => write!(f, "{}:{line}: {message}", path.display()),
+            TrainError::CheckpointMismatch {
+                missing,
+                unexpected,
+                wrong_shape,
+            } => {
                 write!(f, "checkpoint does not match the model")?;
                 if !missing.is_empty() {
                     write!(f, "; missing: {}", missing.join(", "))?;
@@ -81,10 +96,15 @@ impl fmt::Display for TrainError {
                 Ok(())
             }
             TrainError::Checkpoint { path, message } => write!(f, "{}: {message}", path.display()),
+            TrainError::Plot { path, message } => write!(f, "{}: plot: {message}", path.display()),
             TrainError::NonFiniteLoss { epoch, step, value } => {
                 write!(f, "loss is {value} at epoch {epoch}, step {step} (lower the learning rate or clip gradients)")
             }
-            TrainError::NonFiniteGradient { epoch, step, parameter } => {
+            TrainError::NonFiniteGradient {
+                epoch,
+                step,
+                parameter,
+            } => {
                 write!(f, "gradient of parameter `{parameter}` is not finite at epoch {epoch}, step {step}")
             }
             TrainError::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
@@ -103,6 +123,9 @@ impl std::error::Error for TrainError {
 
 impl TrainError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        TrainError::Io { path: path.into(), source }
+        TrainError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
