@@ -457,3 +457,13 @@ fn deep_chain_does_not_overflow_the_stack() {
     y.sum_all().backward();
     assert_eq!(x.grad().unwrap(), vec![1.0]);
 }
+
+#[test]
+fn operators() {
+    let a = Tensor::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
+    let b = Tensor::from_vec(vec![3.0, 4.0], &[2]);
+    let y = &(&(&(&a * &b) + &a) - 1.0) / 2.0;
+    assert_eq!(y.to_vec(), vec![1.5, 4.5]);
+    (-&y).sum_all().backward();
+    assert_eq!(a.grad().unwrap(), vec![-2.0, -2.5]);
+}

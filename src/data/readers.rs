@@ -20,11 +20,11 @@ fn parse_err(path: &Path, line: usize, message: impl Into<String>) -> TrainError
 /// `#` (licence and provenance notes) are skipped.
 pub fn read_csv(path: impl AsRef<Path>, label_column: &str) -> Result<VecDataset, TrainError> {
     let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|e| TrainError::io(path, e))?;
     let mut rdr = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| parse_err(path, 0, e.to_string()))?;
+        .from_reader(std::io::BufReader::new(file));
     let headers = rdr
         .headers()
         .map_err(|e| parse_err(path, 0, e.to_string()))?

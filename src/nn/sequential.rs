@@ -43,7 +43,8 @@ impl Sequential {
         }
     }
 
-    /// Appends a layer (builder style).
+    /// Appends a layer (builder style, Keras's `model.add`).
+    #[allow(clippy::should_implement_trait)]
     pub fn add(mut self, layer: impl Module + 'static) -> Self {
         self.push(Box::new(layer));
         self

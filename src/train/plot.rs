@@ -58,7 +58,8 @@ pub(crate) fn plot_history(h: &History, path: &Path) -> Result<(), TrainError> {
     let root = BitMapBackend::new(path, (1000, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_err(path, e))?;
     let panels = root.split_evenly((1, 2));
-    let groups: [(&str, Vec<(String, Vec<f32>)>); 2] = [
+    type Series = Vec<(String, Vec<f32>)>;
+    let groups: [(&str, Series); 2] = [
         (
             "loss",
             h.series()

@@ -454,3 +454,35 @@ impl Tensor {
         )
     }
 }
+
+// ---- operators: `&a + &b`, `&a * 2.0`, `-&a` ------------------------------
+
+macro_rules! binary_operator {
+    ($trait:ident, $method:ident, $scalar:expr) => {
+        impl std::ops::$trait<&Tensor> for &Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                Tensor::$method(self, rhs)
+            }
+        }
+        impl std::ops::$trait<f32> for &Tensor {
+            type Output = Tensor;
+            fn $method(self, rhs: f32) -> Tensor {
+                let f: fn(&Tensor, f32) -> Tensor = $scalar;
+                f(self, rhs)
+            }
+        }
+    };
+}
+
+binary_operator!(Add, add, |t, c| t.add_scalar(c));
+binary_operator!(Sub, sub, |t, c| t.add_scalar(-c));
+binary_operator!(Mul, mul, |t, c| t.mul_scalar(c));
+binary_operator!(Div, div, |t, c| t.div_scalar(c));
+
+impl std::ops::Neg for &Tensor {
+    type Output = Tensor;
+    fn neg(self) -> Tensor {
+        Tensor::neg(self)
+    }
+}
