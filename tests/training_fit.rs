@@ -286,7 +286,9 @@ fn images(n: usize) -> VecDataset {
 fn checkpoint_resumes_training_exactly() {
     let ds = images(24);
     let cfg = FitConfig::new(1, 8).seed(5).progress(false);
-    let path = tmp("ckpt.safetensors");
+    let dir = tmp("resume");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ckpt.safetensors");
     // Run A: two epochs straight.
     manual_seed(6);
     let mut a = cnn();

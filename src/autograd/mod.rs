@@ -4,7 +4,7 @@
 //! * [`tensor`]: the host [`Tensor`] (f32, any rank, contiguous row-major).
 //! * [`tape`]: [`backward`](Tensor::backward), [`no_grad`].
 //! * [`ops`]: every differentiable op, forward above backward, by family.
-//! * [`gradcheck`]: central finite differences, used by every op test.
+//! * [`mod@gradcheck`]: central finite differences, used by every op test.
 //! * [`rng`]: the seedable generator behind every random draw.
 //!
 //! ```

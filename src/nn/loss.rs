@@ -133,7 +133,7 @@ pub fn bce_with_logits(logits: &Tensor, targets: &Tensor) -> Tensor {
     )
 }
 
-/// A loss chosen by value, for [`fit`](crate::train::fit).
+/// A loss chosen by value, for [`fit`](fn@crate::train::fit).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Loss {
     /// [`cross_entropy`] with label smoothing (0 for none); class targets.

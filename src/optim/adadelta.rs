@@ -65,12 +65,12 @@ impl Optimizer for Adadelta {
             let [v, u] = &mut st.bufs[i][..] else {
                 unreachable!()
             };
-            for j in 0..p.len() {
-                let d = g[j] + wd * p[j];
-                v[j] = rho * v[j] + (1.0 - rho) * d * d;
-                let delta = (u[j] + eps).sqrt() / (v[j] + eps).sqrt() * d;
-                u[j] = rho * u[j] + (1.0 - rho) * delta * delta;
-                p[j] -= lr * delta;
+            for (((p, &g), v), u) in p.iter_mut().zip(g).zip(v.iter_mut()).zip(u.iter_mut()) {
+                let d = g + wd * *p;
+                *v = rho * *v + (1.0 - rho) * d * d;
+                let delta = (*u + eps).sqrt() / (*v + eps).sqrt() * d;
+                *u = rho * *u + (1.0 - rho) * delta * delta;
+                *p -= lr * delta;
             }
         });
     }

@@ -66,10 +66,10 @@ impl Optimizer for Adagrad {
             st.steps[i] += 1;
             let clr = lr / (1.0 + (st.steps[i] - 1) as f32 * decay);
             let s = &mut st.bufs[i][0];
-            for j in 0..p.len() {
-                let d = g[j] + wd * p[j];
-                s[j] += d * d;
-                p[j] -= clr * d / (s[j].sqrt() + eps);
+            for ((p, &g), s) in p.iter_mut().zip(g).zip(s.iter_mut()) {
+                let d = g + wd * *p;
+                *s += d * d;
+                *p -= clr * d / (s.sqrt() + eps);
             }
         });
     }

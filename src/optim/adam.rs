@@ -111,16 +111,15 @@ impl Optimizer for Adam {
             let [m, v] = &mut st.bufs[i][..] else {
                 unreachable!()
             };
-            for j in 0..p.len() {
-                let mut d = g[j];
-                if decoupled {
-                    p[j] *= 1.0 - lr * wd;
-                } else {
-                    d += wd * p[j];
-                }
-                m[j] = b1 * m[j] + (1.0 - b1) * d;
-                v[j] = b2 * v[j] + (1.0 - b2) * d * d;
-                p[j] -= step_size * m[j] / (v[j].sqrt() / bc2_sqrt + eps);
+            let decay = if decoupled { 1.0 - lr * wd } else { 1.0 };
+            let l2 = if decoupled { 0.0 } else { wd };
+            // Zipped slices: no bounds checks, so the loop vectorises.
+            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *p *= decay;
+                let d = g + l2 * *p;
+                *m = b1 * *m + (1.0 - b1) * d;
+                *v = b2 * *v + (1.0 - b2) * d * d;
+                *p -= step_size * *m / (v.sqrt() / bc2_sqrt + eps);
             }
         });
     }

@@ -84,20 +84,26 @@ impl Optimizer for RmsProp {
             let [v, b, ga] = &mut st.bufs[i][..] else {
                 unreachable!()
             };
-            for j in 0..p.len() {
-                let d = g[j] + wd * p[j];
-                v[j] = a * v[j] + (1.0 - a) * d * d;
-                let mut vt = v[j];
+            for ((((p, &g), v), b), ga) in p
+                .iter_mut()
+                .zip(g)
+                .zip(v.iter_mut())
+                .zip(b.iter_mut())
+                .zip(ga.iter_mut())
+            {
+                let d = g + wd * *p;
+                *v = a * *v + (1.0 - a) * d * d;
+                let mut vt = *v;
                 if centered {
-                    ga[j] = a * ga[j] + (1.0 - a) * d;
-                    vt -= ga[j] * ga[j];
+                    *ga = a * *ga + (1.0 - a) * d;
+                    vt -= *ga * *ga;
                 }
                 let step = d / (vt.sqrt() + eps);
                 if mu > 0.0 {
-                    b[j] = mu * b[j] + step;
-                    p[j] -= lr * b[j];
+                    *b = mu * *b + step;
+                    *p -= lr * *b;
                 } else {
-                    p[j] -= lr * step;
+                    *p -= lr * step;
                 }
             }
         });

@@ -89,17 +89,13 @@ impl Optimizer for Sgd {
             let first = st.steps[i] == 0;
             st.steps[i] += 1;
             let b = &mut st.bufs[i][0];
-            for j in 0..p.len() {
-                let mut d = g[j] + wd * p[j];
+            for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
+                let mut d = g + wd * *p;
                 if mu != 0.0 {
-                    b[j] = if first {
-                        d
-                    } else {
-                        mu * b[j] + (1.0 - tau) * d
-                    };
-                    d = if nesterov { d + mu * b[j] } else { b[j] };
+                    *b = if first { d } else { mu * *b + (1.0 - tau) * d };
+                    d = if nesterov { d + mu * *b } else { *b };
                 }
-                p[j] -= lr * d;
+                *p -= lr * d;
             }
         });
     }

@@ -1,4 +1,4 @@
-//! Training (feature `std`): [`fit`] (Keras-style loop with progress bar,
+//! Training (feature `std`): [`fit`](fn@fit) (Keras-style loop with progress bar,
 //! validation, early stopping, schedules, clipping, NaN detection),
 //! [`evaluate`], [`predict`], metrics, safetensors checkpoints written
 //! atomically, PNG plots of the history, and [`TrainError`].

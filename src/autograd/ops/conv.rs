@@ -21,7 +21,7 @@ use crate::autograd::tensor::Tensor;
 /// Images per parallel chunk (fixed so results never depend on threads).
 const CHUNK_IMAGES: usize = 8;
 /// Below this many MACs a convolution runs on the calling thread.
-const PARALLEL_MIN_MACS: usize = 1 << 18;
+const PARALLEL_MIN_MACS: usize = 1 << 20;
 
 /// Geometry of a 2-D convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,20 +139,29 @@ impl Geo {
     /// im2col of one image and group into `cols` (`pix × k`, pre-zeroed).
     fn im2col(&self, x: &[f32], group: usize, cols: &mut [f32]) {
         let (k, cg) = (self.k(), self.cg);
-        self.for_each_patch_run(group, |row, col, src| {
-            cols[row * k + col..][..cg].copy_from_slice(&x[src..][..cg])
-        });
+        if cg == 1 {
+            // One value per run: a call to memcpy would cost more than the copy.
+            self.for_each_patch_run(group, |row, col, src| cols[row * k + col] = x[src]);
+        } else {
+            self.for_each_patch_run(group, |row, col, src| {
+                cols[row * k + col..][..cg].copy_from_slice(&x[src..][..cg])
+            });
+        }
     }
 
     /// Adds the patch gradients `dcols` back into the image gradient `dx`.
     fn col2im(&self, dcols: &[f32], group: usize, dx: &mut [f32]) {
         let (k, cg) = (self.k(), self.cg);
-        self.for_each_patch_run(group, |row, col, src| {
-            dx[src..][..cg]
-                .iter_mut()
-                .zip(&dcols[row * k + col..][..cg])
-                .for_each(|(a, b)| *a += b)
-        });
+        if cg == 1 {
+            self.for_each_patch_run(group, |row, col, src| dx[src] += dcols[row * k + col]);
+        } else {
+            self.for_each_patch_run(group, |row, col, src| {
+                dx[src..][..cg]
+                    .iter_mut()
+                    .zip(&dcols[row * k + col..][..cg])
+                    .for_each(|(a, b)| *a += b)
+            });
+        }
     }
 }
 

@@ -91,21 +91,55 @@ impl Tensor {
     pub fn max_pool2d(&self, p: Pool2dParams) -> Tensor {
         let (n, h, w, c, oh, ow) = pool_dims(self.shape(), &p, "max_pool2d");
         let mut out = vec![f32::NEG_INFINITY; n * oh * ow * c];
-        let mut arg = vec![usize::MAX; out.len()];
+        assert!(
+            self.numel() < u32::MAX as usize,
+            "max_pool2d: tensor too large for u32 indices"
+        );
+        let mut arg = vec![u32::MAX; out.len()];
         {
             let x = self.data();
+            // Per output pixel: the in-bounds window rows and columns, then a
+            // channel-contiguous running max over slices (no per-element checks).
+            let (pt, pl) = (p.padding[0][0] as isize, p.padding[1][0] as isize);
+            let clip = |start: isize, k: usize, len: usize| {
+                start.max(0) as usize..(start + k as isize).clamp(0, len as isize) as usize
+            };
             for b in 0..n {
-                let (xo, oo) = (b * h * w * c, b * oh * ow * c);
-                for_each_window(h, w, oh, ow, &p, |op, ip| {
-                    let Some(ip) = ip else { return };
-                    for ch in 0..c {
-                        let (o, i) = (oo + op * c + ch, xo + ip * c + ch);
-                        if arg[o] == usize::MAX || x[i] > out[o] {
-                            out[o] = x[i];
-                            arg[o] = i;
+                for oy in 0..oh {
+                    let ys = clip((oy * p.stride[0]) as isize - pt, p.kernel[0], h);
+                    for ox in 0..ow {
+                        let xs = clip((ox * p.stride[1]) as isize - pl, p.kernel[1], w);
+                        let o = ((b * oh + oy) * ow + ox) * c;
+                        let (out_px, arg_px) = (&mut out[o..o + c], &mut arg[o..o + c]);
+                        let mut first = true;
+                        for iy in ys.clone() {
+                            for ix in xs.clone() {
+                                let i = ((b * h + iy) * w + ix) * c;
+                                let win = out_px
+                                    .iter_mut()
+                                    .zip(arg_px.iter_mut())
+                                    .zip(&x[i..i + c])
+                                    .enumerate();
+                                if first {
+                                    for (k, ((m, a), &v)) in win {
+                                        (*m, *a) = (v, (i + k) as u32);
+                                    }
+                                    first = false;
+                                    continue;
+                                }
+                                // Branch-free update (the comparison is data
+                                // dependent and would mispredict half the time).
+                                for (k, ((m, a), &v)) in win {
+                                    let better = (v > *m) as u32;
+                                    *m = if v > *m { v } else { *m };
+                                    *a = a.wrapping_add(
+                                        better.wrapping_mul(((i + k) as u32).wrapping_sub(*a)),
+                                    );
+                                }
+                            }
                         }
                     }
-                });
+                }
             }
         }
         let total = self.numel();
@@ -117,8 +151,8 @@ impl Tensor {
             move |g, _, _| {
                 let mut gx = vec![0.0; total];
                 for (o, &i) in arg.iter().enumerate() {
-                    if i != usize::MAX {
-                        gx[i] += g[o];
+                    if i != u32::MAX {
+                        gx[i as usize] += g[o];
                     }
                 }
                 vec![Some(gx)]
