@@ -467,3 +467,49 @@ fn operators() {
     (-&y).sum_all().backward();
     assert_eq!(a.grad().unwrap(), vec![-2.0, -2.5]);
 }
+
+#[test]
+fn depthwise_matches_direct_formula_and_batches_consistently() {
+    // out[n, y, x, c·m + j] = Σ w[c·m + j, ky, kx, 0] · in[n, y·s + ky − 1, x·s + kx − 1, c]
+    let mut rng = Rng::seed_from(14);
+    let (c, m, s) = (3, 2, 2);
+    let x = rand(&mut rng, &[24, 5, 6, c], -1.0, 1.0);
+    let w = rand(&mut rng, &[c * m, 3, 3, 1], -1.0, 1.0);
+    let b = rand(&mut rng, &[c * m], -1.0, 1.0);
+    let prm = Conv2dParams {
+        stride: [s, s],
+        padding: [[1, 1], [1, 1]],
+        groups: c,
+        ..Default::default()
+    };
+    let y = x.conv2d(&w, Some(&b), prm);
+    assert_eq!(y.shape(), [24, 3, 3, c * m]);
+    let (xd, wd, bd, yd) = (x.to_vec(), w.to_vec(), b.to_vec(), y.to_vec());
+    for n in [0, 13, 23] {
+        for oy in 0..3 {
+            for ox in 0..3 {
+                for oc in 0..c * m {
+                    let mut acc = bd[oc];
+                    for ky in 0..3 {
+                        for kx in 0..3 {
+                            let (iy, ix) = ((oy * s + ky) as isize - 1, (ox * s + kx) as isize - 1);
+                            if (0..5).contains(&iy) && (0..6).contains(&ix) {
+                                acc += wd[(oc * 3 + ky) * 3 + kx]
+                                    * xd[((n * 5 + iy as usize) * 6 + ix as usize) * c + oc / m];
+                            }
+                        }
+                    }
+                    let got = yd[((n * 3 + oy) * 3 + ox) * c * m + oc];
+                    assert!(
+                        (got - acc).abs() < 1e-5,
+                        "n {n} ({oy},{ox}) ch {oc}: {got} vs {acc}"
+                    );
+                }
+            }
+        }
+    }
+    check(
+        |t| t[0].conv2d(&t[1], None, prm).sum_all(),
+        &[x.slice(0, 0, 10).detach().requires_grad_(true), w.clone()],
+    );
+}

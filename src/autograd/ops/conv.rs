@@ -243,6 +243,9 @@ impl Tensor {
         };
         let (k, pix) = (geo.k(), geo.pix());
         let par = n * pix * k * o >= PARALLEL_MIN_MACS && n > CHUNK_IMAGES;
+        if g > 1 && cg == 1 {
+            return self.conv2d_depthwise(weight, bias, geo, par);
+        }
 
         let mut out = vec![0.0; n * pix * o];
         let beta = if let Some(b) = bias {
@@ -454,6 +457,178 @@ impl Tensor {
                     res.push(needs[2].then(|| {
                         let mut gb = vec![0.0; geo.o];
                         gout.chunks_exact(geo.o)
+                            .for_each(|r| gb.iter_mut().zip(r).for_each(|(a, b)| *a += b));
+                        gb
+                    }));
+                }
+                res
+            },
+        )
+    }
+
+    /// Depthwise convolution (`groups = in_channels`, `out = in × m`) by
+    /// direct loops: per output pixel and filter tap, one multiply-add over
+    /// the contiguous channels. A GEMM per channel would have one output
+    /// column and waste the kernel.
+    fn conv2d_depthwise(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        geo: Geo,
+        par: bool,
+    ) -> Tensor {
+        let Geo {
+            n,
+            h,
+            w,
+            c,
+            o,
+            kh,
+            kw,
+            oh,
+            ow,
+            og: m,
+            ..
+        } = geo;
+        let taps = kh * kw;
+        let (img_in, img_out) = (h * w * c, oh * ow * o);
+        // The filter as [tap][out channel]: each tap one contiguous row.
+        let wt: Vec<f32> = {
+            let wd = weight.data();
+            let mut t = vec![0.0; taps * o];
+            for oc in 0..o {
+                for tap in 0..taps {
+                    t[tap * o + oc] = wd[oc * taps + tap];
+                }
+            }
+            t
+        };
+        let mut out = vec![0.0; n * img_out];
+        if let Some(b) = bias {
+            let bd = b.data();
+            out.chunks_exact_mut(o).for_each(|r| r.copy_from_slice(&bd));
+        }
+        {
+            let xd = self.data();
+            let xd: &[f32] = &xd;
+            let wt: &[f32] = &wt;
+            let chunks: Vec<(usize, &mut [f32])> =
+                out.chunks_mut(CHUNK_IMAGES * img_out).enumerate().collect();
+            run(par, chunks, |(ci, out_c)| {
+                for (i, oi) in out_c.chunks_mut(img_out).enumerate() {
+                    let xi = &xd[(ci * CHUNK_IMAGES + i) * img_in..][..img_in];
+                    geo.for_each_patch_run(0, |op, tap, src| {
+                        let (dst, x_px, w_row) =
+                            (&mut oi[op * o..][..o], &xi[src..][..c], &wt[tap * o..][..o]);
+                        if m == 1 {
+                            for ((d, &xv), &wv) in dst.iter_mut().zip(x_px).zip(w_row) {
+                                *d += xv * wv;
+                            }
+                        } else {
+                            for (ch, &xv) in x_px.iter().enumerate() {
+                                for (d, &wv) in
+                                    dst[ch * m..][..m].iter_mut().zip(&w_row[ch * m..][..m])
+                                {
+                                    *d += xv * wv;
+                                }
+                            }
+                        }
+                    });
+                }
+            });
+        }
+        let x = self.clone();
+        let parents: Vec<&Tensor> = match bias {
+            Some(b) => vec![self, weight, b],
+            None => vec![self, weight],
+        };
+        Tensor::from_op(
+            "conv2d_depthwise",
+            vec![n, oh, ow, o],
+            out,
+            &parents,
+            move |gout, _, needs| {
+                let xd = x.data();
+                let xd: &[f32] = &xd;
+                let (need_x, need_w) = (needs[0], needs[1]);
+                let mut gx = if need_x {
+                    vec![0.0; n * img_in]
+                } else {
+                    Vec::new()
+                };
+                let nchunks = n.div_ceil(CHUNK_IMAGES);
+                let gx_chunks: Vec<Option<&mut [f32]>> = if need_x {
+                    gx.chunks_mut(CHUNK_IMAGES * img_in).map(Some).collect()
+                } else {
+                    (0..nchunks).map(|_| None).collect()
+                };
+                let items: Vec<(usize, Option<&mut [f32]>)> =
+                    gx_chunks.into_iter().enumerate().collect();
+                let wt: &[f32] = &wt;
+                let partial = run_map(par, items, |(ci, mut gx_c)| {
+                    let first = ci * CHUNK_IMAGES;
+                    let nc = (n - first).min(CHUNK_IMAGES);
+                    let mut dwt = if need_w {
+                        vec![0.0; taps * o]
+                    } else {
+                        Vec::new()
+                    };
+                    for i in 0..nc {
+                        let gi = &gout[(first + i) * img_out..][..img_out];
+                        let xi = &xd[(first + i) * img_in..][..img_in];
+                        let mut dxi = gx_c.as_mut().map(|g| &mut g[i * img_in..][..img_in]);
+                        geo.for_each_patch_run(0, |op, tap, src| {
+                            let (g_px, w_row) = (&gi[op * o..][..o], &wt[tap * o..][..o]);
+                            if let Some(dx) = dxi.as_mut() {
+                                let dx = &mut dx[src..][..c];
+                                if m == 1 {
+                                    for ((d, &gv), &wv) in dx.iter_mut().zip(g_px).zip(w_row) {
+                                        *d += gv * wv;
+                                    }
+                                } else {
+                                    for (ch, d) in dx.iter_mut().enumerate() {
+                                        *d += g_px[ch * m..][..m]
+                                            .iter()
+                                            .zip(&w_row[ch * m..][..m])
+                                            .map(|(g, w)| g * w)
+                                            .sum::<f32>();
+                                    }
+                                }
+                            }
+                            if need_w {
+                                let (dw, x_px) = (&mut dwt[tap * o..][..o], &xi[src..][..c]);
+                                if m == 1 {
+                                    for ((d, &gv), &xv) in dw.iter_mut().zip(g_px).zip(x_px) {
+                                        *d += gv * xv;
+                                    }
+                                } else {
+                                    for (oc, d) in dw.iter_mut().enumerate() {
+                                        *d += g_px[oc] * x_px[oc / m];
+                                    }
+                                }
+                            }
+                        });
+                    }
+                    dwt
+                });
+                let gw = need_w.then(|| {
+                    let mut acc = vec![0.0; taps * o];
+                    for p in &partial {
+                        acc.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+                    }
+                    let mut gw = vec![0.0; o * taps];
+                    for oc in 0..o {
+                        for tap in 0..taps {
+                            gw[oc * taps + tap] = acc[tap * o + oc];
+                        }
+                    }
+                    gw
+                });
+                let mut res = vec![need_x.then_some(gx), gw];
+                if needs.len() == 3 {
+                    res.push(needs[2].then(|| {
+                        let mut gb = vec![0.0; o];
+                        gout.chunks_exact(o)
                             .for_each(|r| gb.iter_mut().zip(r).for_each(|(a, b)| *a += b));
                         gb
                     }));
