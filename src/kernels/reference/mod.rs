@@ -1,1 +1,36 @@
 //! Portable reference kernels: the oracle for every optimized kernel.
+//!
+//! One op family per module, named after the op. Every kernel
+//!
+//! - checks all shapes, lengths and parameters first and returns
+//!   [`Error`](crate::Error) (`ShapeMismatch`, `LengthMismatch`,
+//!   `InvalidParameter`) instead of panicking; it writes nothing on error;
+//! - never allocates and uses no `unsafe`;
+//! - in int8, follows TensorFlow Lite's integer reference definition of the
+//!   op (quoted at the code), so that imported models match TensorFlow Lite
+//!   Micro bit for bit; accumulators are `i32` with wrapping addition (where
+//!   TFLite's C++ would overflow, which no valid model does);
+//! - in float, is written once, generic over [`Float`](crate::kernels::Float)
+//!   (storage `f32` or `half::f16`, arithmetic in `f32`), with thin public
+//!   `_f32` / `_f16` wrappers. Transcendental functions use this module's
+//!   own deterministic implementations (IEEE basic operations only), so the
+//!   host and every Cortex-M compute identical floats.
+//!
+//! Conventions: shaped ops take their inputs as [`TensorView`] by value (it
+//! is `Copy`) and their output as `&mut` [`TensorMut`]; element-wise ops
+//! (activations, lookup tables, quantize/dequantize) take plain slices.
+//! Activations are NHWC, convolution filters OHWI, depthwise filters
+//! `[1, KH, KW, C·M]`, fully connected weights `[out, in]`.
+//!
+//! [`TensorView`]: crate::tensor::TensorView
+//! [`TensorMut`]: crate::tensor::TensorMut
+
+mod gemmlowp;
+mod math;
+mod util;
+
+pub mod conv2d;
+pub mod depthwise_conv2d;
+
+pub use conv2d::{conv2d_f16, conv2d_f32, conv2d_s8};
+pub use depthwise_conv2d::{depthwise_conv2d_f16, depthwise_conv2d_f32, depthwise_conv2d_s8};
