@@ -29,11 +29,13 @@ mod gemmlowp;
 mod math;
 mod util;
 
+pub mod add;
 pub mod conv2d;
 pub mod depthwise_conv2d;
 pub mod fully_connected;
 pub mod pooling;
 
+pub use add::{add_f16, add_f32, add_s8, AddS8};
 pub use conv2d::{conv2d_f16, conv2d_f32, conv2d_s8};
 pub use depthwise_conv2d::{depthwise_conv2d_f16, depthwise_conv2d_f32, depthwise_conv2d_s8};
 pub use fully_connected::{fully_connected_f16, fully_connected_f32, fully_connected_s8};

@@ -53,6 +53,33 @@ pub(crate) fn check_broadcast(a: &Shape, b: &Shape, out: &Shape) -> Result<(), E
     Ok(())
 }
 
+/// Calls `f(a_index, b_index, out_index)` for every output element of a
+/// broadcast element-wise op, in row-major output order. The shapes must
+/// have passed [`check_broadcast`].
+pub(crate) fn for_each_broadcast(
+    a: &Shape,
+    b: &Shape,
+    out: &Shape,
+    mut f: impl FnMut(usize, usize, usize),
+) {
+    let od = extend_to_4d(out);
+    let sa = broadcast_strides(extend_to_4d(a), od);
+    let sb = broadcast_strides(extend_to_4d(b), od);
+    let mut o = 0;
+    for i0 in 0..od[0] {
+        for i1 in 0..od[1] {
+            for i2 in 0..od[2] {
+                for i3 in 0..od[3] {
+                    let ia = i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3];
+                    let ib = i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3];
+                    f(ia, ib, o);
+                    o += 1;
+                }
+            }
+        }
+    }
+}
+
 /// The geometry of a window along one spatial axis, validated so that no
 /// index computation can overflow.
 #[derive(Debug, Clone, Copy)]
@@ -414,6 +441,62 @@ pub(crate) mod testing {
     /// Widens float storage to f64.
     pub(crate) fn widen<T: crate::kernels::Float>(x: &[T]) -> Vec<f64> {
         x.iter().map(|v| v.to_f32() as f64).collect()
+    }
+
+    /// Random broadcast-compatible shapes `(a, b, out)` of rank 1–4, dims
+    /// 1–4; each input dimension is the output's or 1, and inputs may have
+    /// a lower rank.
+    pub(crate) fn random_broadcast(rng: &mut Rng) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+        let rank = rng.usize(1, 4);
+        let out: Vec<usize> = (0..rank).map(|_| rng.usize(1, 4)).collect();
+        let mut pick = |rng: &mut Rng| -> Vec<usize> {
+            let r = rng.usize(1, rank);
+            out[rank - r..]
+                .iter()
+                .map(|&d| if rng.usize(0, 2) == 0 { 1 } else { d })
+                .collect()
+        };
+        let mut a = pick(rng);
+        let b = pick(rng);
+        // Make sure every output dimension is reached by one input.
+        let (ea, eb) = (extend(&a), extend(&b));
+        let eo = extend(&out);
+        if (0..4).any(|d| ea[d].max(eb[d]) != eo[d]) {
+            a = out.clone();
+        }
+        (a, b, out)
+    }
+
+    /// Left-extends dims to rank 4.
+    pub(crate) fn extend(d: &[usize]) -> [usize; 4] {
+        let mut e = [1; 4];
+        e[4 - d.len()..].copy_from_slice(d);
+        e
+    }
+
+    /// The flat index into an input of (extended) dims `d` of output
+    /// element at multi-index `at`.
+    pub(crate) fn broadcast_index(d: [usize; 4], at: [usize; 4]) -> usize {
+        let mut i = 0;
+        for k in 0..4 {
+            i = i * d[k] + if d[k] == 1 { 0 } else { at[k] };
+        }
+        i
+    }
+
+    /// All multi-indices of a 4-D shape in row-major order.
+    pub(crate) fn indices(d: [usize; 4]) -> Vec<[usize; 4]> {
+        let mut v = Vec::new();
+        for a in 0..d[0] {
+            for b in 0..d[1] {
+                for c in 0..d[2] {
+                    for e in 0..d[3] {
+                        v.push([a, b, c, e]);
+                    }
+                }
+            }
+        }
+        v
     }
 
     /// Rounds half away from zero in f64.
