@@ -33,6 +33,7 @@ pub mod add;
 pub mod conv2d;
 pub mod depthwise_conv2d;
 pub mod fully_connected;
+pub mod lut;
 pub mod mul;
 pub mod pooling;
 
@@ -40,6 +41,10 @@ pub use add::{add_f16, add_f32, add_s8, AddS8};
 pub use conv2d::{conv2d_f16, conv2d_f32, conv2d_s8};
 pub use depthwise_conv2d::{depthwise_conv2d_f16, depthwise_conv2d_f32, depthwise_conv2d_s8};
 pub use fully_connected::{fully_connected_f16, fully_connected_f32, fully_connected_s8};
+pub use lut::{
+    float_table_s8, leaky_relu_table_s8, lut_index, lut_s8, lut_s8_inplace, relu_table_s8,
+    sigmoid_table_s8, tanh_table_s8,
+};
 pub use mul::{mul_f16, mul_f32, mul_s8, MulS8};
 pub use pooling::{
     avg_pool2d_f16, avg_pool2d_f32, avg_pool2d_s8, global_avg_pool_f16, global_avg_pool_f32,
