@@ -29,6 +29,7 @@ mod gemmlowp;
 mod math;
 mod util;
 
+pub mod activation;
 pub mod add;
 pub mod conv2d;
 pub mod depthwise_conv2d;
@@ -37,6 +38,12 @@ pub mod lut;
 pub mod mul;
 pub mod pooling;
 
+pub use activation::{
+    leaky_relu_f16, leaky_relu_f16_inplace, leaky_relu_f32, leaky_relu_f32_inplace, relu6_f16,
+    relu6_f16_inplace, relu6_f32, relu6_f32_inplace, relu_f16, relu_f16_inplace, relu_f32,
+    relu_f32_inplace, sigmoid_f16, sigmoid_f16_inplace, sigmoid_f32, sigmoid_f32_inplace, tanh_f16,
+    tanh_f16_inplace, tanh_f32, tanh_f32_inplace,
+};
 pub use add::{add_f16, add_f32, add_s8, AddS8};
 pub use conv2d::{conv2d_f16, conv2d_f32, conv2d_s8};
 pub use depthwise_conv2d::{depthwise_conv2d_f16, depthwise_conv2d_f32, depthwise_conv2d_s8};
