@@ -37,6 +37,7 @@ pub mod fully_connected;
 pub mod lut;
 pub mod mul;
 pub mod pooling;
+pub mod softmax;
 
 pub use activation::{
     leaky_relu_f16, leaky_relu_f16_inplace, leaky_relu_f32, leaky_relu_f32_inplace, relu6_f16,
@@ -57,3 +58,4 @@ pub use pooling::{
     avg_pool2d_f16, avg_pool2d_f32, avg_pool2d_s8, global_avg_pool_f16, global_avg_pool_f32,
     global_avg_pool_s8, max_pool2d_f16, max_pool2d_f32, max_pool2d_s8, GlobalAvgPoolS8,
 };
+pub use softmax::{softmax_f16, softmax_f32, softmax_s8, SoftmaxS8};
