@@ -31,6 +31,7 @@ mod util;
 
 pub mod activation;
 pub mod add;
+pub mod concatenation;
 pub mod conv2d;
 pub mod depthwise_conv2d;
 pub mod fully_connected;
@@ -46,6 +47,7 @@ pub use activation::{
     tanh_f16_inplace, tanh_f32, tanh_f32_inplace,
 };
 pub use add::{add_f16, add_f32, add_s8, AddS8};
+pub use concatenation::{concat_into, concatenation};
 pub use conv2d::{conv2d_f16, conv2d_f32, conv2d_s8};
 pub use depthwise_conv2d::{depthwise_conv2d_f16, depthwise_conv2d_f32, depthwise_conv2d_s8};
 pub use fully_connected::{fully_connected_f16, fully_connected_f32, fully_connected_s8};
