@@ -38,6 +38,7 @@ pub mod fully_connected;
 pub mod lut;
 pub mod mul;
 pub mod pooling;
+pub mod quantize;
 pub mod softmax;
 
 pub use activation::{
@@ -59,5 +60,9 @@ pub use mul::{mul_f16, mul_f32, mul_s8, MulS8};
 pub use pooling::{
     avg_pool2d_f16, avg_pool2d_f32, avg_pool2d_s8, global_avg_pool_f16, global_avg_pool_f32,
     global_avg_pool_s8, max_pool2d_f16, max_pool2d_f32, max_pool2d_s8, GlobalAvgPoolS8,
+};
+pub use quantize::{
+    dequantize_s8_f16, dequantize_s8_f32, quantize_f16_s8, quantize_f32_s8, requantize_s8,
+    RequantizeS8,
 };
 pub use softmax::{softmax_f16, softmax_f32, softmax_s8, SoftmaxS8};
