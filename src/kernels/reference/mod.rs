@@ -33,10 +33,12 @@ pub mod activation;
 pub mod add;
 pub mod concatenation;
 pub mod conv2d;
+pub mod copy;
 pub mod depthwise_conv2d;
 pub mod fully_connected;
 pub mod lut;
 pub mod mul;
+pub mod pad;
 pub mod pooling;
 pub mod quantize;
 pub mod softmax;
@@ -50,6 +52,7 @@ pub use activation::{
 pub use add::{add_f16, add_f32, add_s8, AddS8};
 pub use concatenation::{concat_into, concatenation};
 pub use conv2d::{conv2d_f16, conv2d_f32, conv2d_s8};
+pub use copy::reshape;
 pub use depthwise_conv2d::{depthwise_conv2d_f16, depthwise_conv2d_f32, depthwise_conv2d_s8};
 pub use fully_connected::{fully_connected_f16, fully_connected_f32, fully_connected_s8};
 pub use lut::{
@@ -57,6 +60,7 @@ pub use lut::{
     sigmoid_table_s8, tanh_table_s8,
 };
 pub use mul::{mul_f16, mul_f32, mul_s8, MulS8};
+pub use pad::pad;
 pub use pooling::{
     avg_pool2d_f16, avg_pool2d_f32, avg_pool2d_s8, global_avg_pool_f16, global_avg_pool_f32,
     global_avg_pool_s8, max_pool2d_f16, max_pool2d_f32, max_pool2d_s8, GlobalAvgPoolS8,
