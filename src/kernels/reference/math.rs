@@ -64,8 +64,9 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
 /// `e^x` in f64, within a few ulp of the exact value (same method as
 /// [`exp_f32`], degree-13 polynomial).
 pub(crate) fn exp_f64(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    // fdlibm's split of ln 2: 0x3fe62e42_fee00000 + 0x3dea39ef_35793c76.
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
     if x.is_nan() {
         return x;
     }

@@ -117,11 +117,7 @@ fn check<T: Element>(
         return Err(Error::ShapeMismatch);
     }
     let depth = input.shape().last();
-    let rows = if depth == 0 {
-        0
-    } else {
-        input.data().len() / depth
-    };
+    let rows = input.data().len().checked_div(depth).unwrap_or(0);
     Ok((rows, depth))
 }
 

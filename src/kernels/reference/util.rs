@@ -184,7 +184,7 @@ pub(crate) fn check_act_range_s8(act_min: i32, act_max: i32) -> Result<(), Error
 /// Checks a per-tensor `(scale, zero_point)` of an int8 tensor: a finite,
 /// positive scale and a zero point in `[-128, 127]`.
 pub(crate) fn check_quant_s8(scale: f32, zero_point: i32) -> Result<(), Error> {
-    if !(scale.is_finite() && scale > 0.0) || !(-128..=127).contains(&zero_point) {
+    if !(scale.is_finite() && scale > 0.0 && (-128..=127).contains(&zero_point)) {
         return Err(Error::InvalidParameter);
     }
     Ok(())
@@ -268,10 +268,6 @@ pub(crate) mod testing {
         /// Weights in `[-127, 127]` (TFLite's symmetric int8 weights).
         pub(crate) fn vec_weights(&mut self, n: usize) -> Vec<i8> {
             (0..n).map(|_| self.range(-127, 127) as i8).collect()
-        }
-
-        pub(crate) fn vec_f32(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f32> {
-            (0..n).map(|_| self.uniform(lo, hi) as f32).collect()
         }
 
         pub(crate) fn bool(&mut self) -> bool {
@@ -449,7 +445,7 @@ pub(crate) mod testing {
     pub(crate) fn random_broadcast(rng: &mut Rng) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
         let rank = rng.usize(1, 4);
         let out: Vec<usize> = (0..rank).map(|_| rng.usize(1, 4)).collect();
-        let mut pick = |rng: &mut Rng| -> Vec<usize> {
+        let pick = |rng: &mut Rng| -> Vec<usize> {
             let r = rng.usize(1, rank);
             out[rank - r..]
                 .iter()
