@@ -306,7 +306,7 @@ mod tests {
     #[test]
     fn s8_matches_float_on_dequantized_values_within_one_quantum() {
         let mut rng = Rng::new(11);
-        for iter in 0..300 {
+        for iter in 0..2000 {
             let c = random_case(&mut rng);
             let oc = c.output[3];
             let taps = c.window.kernel_h * c.window.kernel_w;
@@ -344,7 +344,7 @@ mod tests {
     fn float_matches_f64<T: Float>(seed: u64) {
         let mut rng = Rng::new(seed);
         let tol = tol_for::<T>();
-        for iter in 0..200 {
+        for iter in 0..1000 {
             let c = random_case(&mut rng);
             let x: Vec<T> = vec_float(&mut rng, c.input.iter().product(), -2.0, 2.0);
             let w: Vec<T> = vec_float(&mut rng, c.filter().iter().product(), -1.0, 1.0);

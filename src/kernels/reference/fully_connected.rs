@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn s8_matches_float_on_dequantized_values_within_one_quantum() {
         let mut rng = Rng::new(21);
-        for iter in 0..300 {
+        for iter in 0..2000 {
             let (batch, n_in, n_out) = (rng.usize(1, 3), rng.usize(1, 40), rng.usize(1, 9));
             let q = RandomQuant::new(&mut rng, n_out, n_in);
             let x = rng.vec_i8(batch * n_in);
@@ -213,7 +213,7 @@ mod tests {
     fn float_matches_f64<T: Float>(seed: u64) {
         let mut rng = Rng::new(seed);
         let tol = tol_for::<T>();
-        for iter in 0..200 {
+        for iter in 0..1000 {
             let (batch, n_in, n_out) = (rng.usize(1, 3), rng.usize(1, 64), rng.usize(1, 9));
             let x: Vec<T> = vec_float(&mut rng, batch * n_in, -1.0, 1.0);
             let w: Vec<T> = vec_float(&mut rng, n_out * n_in, -1.0, 1.0);

@@ -437,7 +437,7 @@ mod tests {
     #[test]
     fn s8_max_and_avg_are_bit_exact_with_the_float_definition() {
         let mut rng = Rng::new(31);
-        for iter in 0..400 {
+        for iter in 0..1500 {
             let (w, i, o) = random_case(&mut rng);
             let (lo, hi) = random_act(&mut rng);
             let x = rng.vec_i8(i.iter().product());
