@@ -298,6 +298,13 @@ mod tests {
             let (real, _) = conv_f64(&c, &xr, &wr, use_bias.then_some(&br[..]));
             let want: Vec<i32> = real.iter().map(|&r| q.quantize(r)).collect();
             assert_close_s8(&out, &want, 1, &format_case(iter, &c));
+            // Bit-exact with TFLite's integer definition, accumulated by the
+            // independent loop above on exact integers.
+            let xi: Vec<f64> = x.iter().map(|&v| (v as i32 - q.in_zp) as f64).collect();
+            let wi: Vec<f64> = w.iter().map(|&v| v as f64).collect();
+            let bi: Vec<f64> = bias.iter().map(|&v| v as f64).collect();
+            let (acc, _) = conv_f64(&c, &xi, &wi, use_bias.then_some(&bi[..]));
+            assert_close_s8(&out, &q.requantize_all(&acc, oc), 0, "integer definition");
         }
     }
 

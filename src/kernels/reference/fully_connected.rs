@@ -207,6 +207,17 @@ mod tests {
                 1,
                 &std::format!("case {iter}: {batch}×{n_in}→{n_out}"),
             );
+            // Bit-exact with TFLite's integer definition.
+            let xi: Vec<f64> = x.iter().map(|&v| (v as i32 - q.in_zp) as f64).collect();
+            let wi: Vec<f64> = w.iter().map(|&v| v as f64).collect();
+            let bi: Vec<f64> = bias.iter().map(|&v| v as f64).collect();
+            let (acc, _) = fc_f64(batch, n_in, n_out, &xi, &wi, use_bias.then_some(&bi[..]));
+            assert_close_s8(
+                &out,
+                &q.requantize_all(&acc, n_out),
+                0,
+                "integer definition",
+            );
         }
     }
 

@@ -387,6 +387,26 @@ pub(crate) mod testing {
             }
         }
 
+        /// TFLite's integer requantization of exact accumulators (f64
+        /// holding integers) laid out with `channels` innermost.
+        pub(crate) fn requantize_all(&self, acc: &[f64], channels: usize) -> Vec<i32> {
+            let q = self.requant();
+            acc.iter()
+                .enumerate()
+                .map(|(i, &a)| {
+                    let (m, s) = q.channel(i % channels);
+                    crate::quant::requantize(
+                        a as i32,
+                        m,
+                        s,
+                        self.out_zp,
+                        self.act_min,
+                        self.act_max,
+                    ) as i32
+                })
+                .collect()
+        }
+
         /// The float oracle's int8 output for a real accumulator.
         pub(crate) fn quantize(&self, real: f64) -> i32 {
             quantize_ref(
