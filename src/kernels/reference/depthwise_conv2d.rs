@@ -87,7 +87,7 @@ fn check<T: Element, B>(
 /// per-channel requantization).
 ///
 /// - `input`: `[N, H, W, C]`; `filter`: `[1, KH, KW, C·M]` with `M =
-///   depth_multiplier`; `output`: `[N, OH, OW, C·M]`; `bias`: `C·M` values
+///   depth_multiplier`; `output`: ``[N, OH, OW, C·M]``; `bias`: `C·M` values
 ///   or none.
 /// - `q`: zero points, one or `C·M` multipliers/shifts, clamp range.
 ///

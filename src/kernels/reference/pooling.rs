@@ -75,11 +75,11 @@ fn for_each_window(d: &PoolDims, mut f: impl FnMut(usize, &mut dyn FnMut(&mut dy
             for ox in 0..d.out_w {
                 for ch in 0..d.c {
                     let mut window = |visit: &mut dyn FnMut(usize)| {
-                        for ky in 0..d.kh {
+                        for ky in d.ay.taps(oy, d.kh) {
                             let Some(iy) = d.ay.input_index(oy, ky) else {
                                 continue;
                             };
-                            for kx in 0..d.kw {
+                            for kx in d.ax.taps(ox, d.kw) {
                                 if let Some(ix) = d.ax.input_index(ox, kx) {
                                     visit(((b * d.in_h + iy) * d.in_w + ix) * d.c + ch);
                                 }

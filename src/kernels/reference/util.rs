@@ -132,6 +132,20 @@ impl Axis {
         })
     }
 
+    /// The taps `k` of output `o`'s window (of `kernel` taps) that fall
+    /// inside the input; the others read padding. Lets a kernel skip the
+    /// padding instead of testing every tap, so its cost is bounded by the
+    /// input's size whatever the window's.
+    #[inline(always)]
+    pub(crate) fn taps(&self, o: usize, kernel: usize) -> core::ops::Range<usize> {
+        let p0 = o * self.stride;
+        let lo = self.pad.saturating_sub(p0).div_ceil(self.dilation);
+        let hi = (self.pad + self.in_size)
+            .saturating_sub(p0)
+            .div_ceil(self.dilation);
+        lo.min(kernel)..hi.min(kernel)
+    }
+
     /// The input index that tap `k` of output `o` reads, or `None` when the
     /// tap falls into the padding.
     #[inline(always)]
