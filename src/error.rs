@@ -105,6 +105,14 @@ pub enum Error {
         /// The tensor.
         tensor: u16,
     },
+    /// The header's arena size is not the end of the last arena buffer the
+    /// plan places (a plan that wastes memory or a corrupted header).
+    ArenaSizeMismatch {
+        /// The size the header states.
+        stated: usize,
+        /// The end of the last planned buffer.
+        planned: usize,
+    },
     /// Two arena tensors that are alive at the same time share bytes.
     OverlappingTensors {
         /// One tensor.
@@ -224,6 +232,10 @@ impl fmt::Display for Error {
             ArenaOffsetOutOfBounds { tensor } => {
                 write!(f, "tensor {tensor}: arena offset past the end of the arena")
             }
+            ArenaSizeMismatch { stated, planned } => write!(
+                f,
+                "header states an arena of {stated} bytes, the plan ends at {planned}"
+            ),
             OverlappingTensors { a, b } => {
                 write!(
                     f,

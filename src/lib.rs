@@ -12,10 +12,16 @@
 //! - `defmt`: `defmt::Format` for the public types.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
-#![forbid(unsafe_op_in_unsafe_fn)]
+#![deny(unsafe_code)]
+
+#[cfg(all(test, not(feature = "std")))]
+extern crate std;
 
 pub mod error;
+#[cfg(feature = "std")]
+pub mod export;
 pub mod kernels;
+pub mod model;
 pub mod quant;
 pub mod tensor;
 

@@ -1,12 +1,12 @@
 //! Compute kernels: plain functions over tensor views.
 //!
-//! [`reference`] holds the portable, obviously-correct kernels — the oracle
+//! [`reference`](mod@reference) holds the portable, obviously-correct kernels — the oracle
 //! every optimized kernel is tested against, bit for bit in int8. Names say
 //! the element type: `conv2d_s8` (int8 activations and weights, int32 bias),
 //! `conv2d_f16` (half storage, f32 arithmetic), `conv2d_f32`.
 //!
 //! Every kernel checks the shapes and lengths it is given and returns
-//! [`Error`](crate::Error) rather than panicking; the interpreter has
+//! [`Error`] rather than panicking; the interpreter has
 //! validated them already, so on that path the checks never fail. Kernels
 //! never allocate: a kernel that needs scratch memory takes it as a slice
 //! and documents its size.

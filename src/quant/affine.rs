@@ -3,7 +3,7 @@
 /// Rounds half away from zero (C's `roundf`, TFLite's `TfLiteRound`)
 /// without `std`.
 pub fn round_half_away(x: f32) -> f32 {
-    if !(x.abs() < 8_388_608.0) {
+    if x.is_nan() || x.abs() >= 8_388_608.0 {
         return x; // already integral (or NaN / infinite)
     }
     let t = x as i32 as f32;

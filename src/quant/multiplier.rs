@@ -52,7 +52,7 @@ pub fn quantize_multiplier(real: f64) -> (i32, i32) {
 
 /// Rounds half away from zero (C's `round`) without `std`.
 fn round_f64(x: f64) -> f64 {
-    if !(x.abs() < 4_503_599_627_370_496.0) {
+    if x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
         return x; // already integral (or NaN)
     }
     let t = x as i64 as f64;

@@ -1,4 +1,51 @@
-//! `cargo xtask`: project automation in Rust, so nothing needs installing.
-fn main() {
-    eprintln!("xtask: not yet");
+//! `cargo xtask`: project automation written in Rust, so that a fresh
+//! machine needs nothing but cargo (see rust-analyzer's xtask pattern).
+//!
+//! ```text
+//! cargo xtask demo          the main job, end to end
+//! cargo xtask test          everything CI runs: fmt, clippy, tests, no_std builds, docs
+//! cargo xtask fuzz [SECS]   fuzz Model::from_bytes with cargo-fuzz (nightly)
+//! ```
+//!
+//! Each command lives in its own module; `main` only dispatches.
+
+mod demo;
+mod fuzz;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+const HELP: &str = "\
+cargo xtask <command>
+
+commands:
+  demo          build a model, run it through the interpreter, print its output,
+                accuracy, arena size and model size
+  test          install what is missing (rustup targets), then run everything CI
+                runs: cargo fmt --check, clippy -D warnings, the test suite,
+                the no_std builds for thumbv7em/thumbv7m/thumbv6m, cargo doc
+  fuzz [SECS]   fuzz Model::from_bytes for SECS seconds (default 60) with
+                cargo-fuzz on the nightly toolchain; installs cargo-fuzz if missing
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo::run(),
+        Some("test") => test::run(),
+        Some("fuzz") => fuzz::run(args.get(1).map(String::as_str)),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -13,6 +13,7 @@ pub(crate) type Mat<'a> = (&'a [f32], usize, usize);
 /// # Panics
 /// If a slice is too short for its shape and strides.
 #[allow(clippy::too_many_arguments)] // BLAS's own signature
+#[allow(unsafe_code)] // the one unsafe call of the training stack, bounds-checked below
 pub(crate) fn gemm(
     m: usize,
     k: usize,

@@ -1,4 +1,0 @@
-//! The `edgegrad` command-line tool.
-fn main() {
-    eprintln!("edgegrad: not yet");
-}

@@ -1,0 +1,84 @@
+//! `edgegrad`: the command-line toolbox.
+//!
+//! - `edgegrad inspect MODEL [--json]` validates a model file and prints its
+//!   tensors, operators, arena plan, constant bytes and MACs.
+//! - `edgegrad run MODEL --input IN.npy … --output OUT.npy …` runs a model on
+//!   every sample (first axis = batch) of the inputs through the same
+//!   interpreter and kernels the device uses.
+//!
+//! Every failure is one line on stderr and exit code 1.
+
+mod inspect;
+mod npy;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "edgegrad",
+    version,
+    about = "Machine learning on microcontrollers: inspect and run edgegrad model files"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a model file and describe it.
+    Inspect {
+        /// The model file (.egm).
+        model: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a model on NPY inputs and write NPY outputs.
+    Run {
+        /// The model file (.egm).
+        model: PathBuf,
+        /// One NPY file per model input, in the model's input order; the
+        /// first axis is the batch. float32 is quantized with the input's
+        /// parameters (int8 models) or converted (f16 models); int8 / float16
+        /// matching the model's input type is used as is.
+        #[arg(long = "input", required = true)]
+        inputs: Vec<PathBuf>,
+        /// One NPY file per model output, in the model's output order,
+        /// written in the output's element type.
+        #[arg(long = "output", required = true)]
+        outputs: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect { model, json } => inspect::run(&model, json),
+        Command::Run {
+            model,
+            inputs,
+            outputs,
+        } => run::run(&model, &inputs, &outputs),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads and validates a model file, with the path in every error.
+pub(crate) fn load(path: &std::path::Path) -> anyhow::Result<edgegrad::model::AlignedModel> {
+    use anyhow::Context;
+    let file = edgegrad::model::AlignedModel::read(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    edgegrad::model::Model::from_bytes(file.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(file)
+}

@@ -1,0 +1,42 @@
+//! `cargo xtask test`: everything CI checks, in the order that fails fastest.
+
+use crate::util::{cargo, ensure_targets, run as sh, NO_STD_TARGETS};
+
+pub fn run() -> Result<(), String> {
+    ensure_targets()?;
+    sh(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    sh(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    for target in NO_STD_TARGETS {
+        sh(cargo().args([
+            "build",
+            "--lib",
+            "--no-default-features",
+            "--target",
+            target,
+        ]))?;
+        sh(cargo().args([
+            "build",
+            "--lib",
+            "--no-default-features",
+            "--features",
+            "defmt",
+            "--target",
+            target,
+        ]))?;
+    }
+    // The core's own tests without `std`, then everything with it.
+    sh(cargo().args(["test", "--lib", "--no-default-features"]))?;
+    sh(cargo().args(["test", "--workspace", "--all-features"]))?;
+    sh(cargo()
+        .args(["doc", "--no-deps", "--all-features"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
+    Ok(())
+}
