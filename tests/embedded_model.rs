@@ -24,9 +24,7 @@ fn tiny_classifier() -> Vec<u8> {
     let x = b
         .input(DType::I8, &[1, 8], Some(Quant::per_tensor(0.02, -10)))
         .unwrap();
-    let w1: Vec<i8> = (0..48)
-        .map(|i| (i * 37 % 255 - 127) as i8)
-        .collect();
+    let w1: Vec<i8> = (0..48).map(|i| (i * 37 % 255 - 127) as i8).collect();
     let w1 = b
         .constant(
             &[6, 8],
@@ -50,9 +48,7 @@ fn tiny_classifier() -> Vec<u8> {
         )
         .unwrap();
     let h = b.relu(h).unwrap();
-    let w2: Vec<i8> = (0..18)
-        .map(|i| (i * 91 % 255 - 127) as i8)
-        .collect();
+    let w2: Vec<i8> = (0..18).map(|i| (i * 91 % 255 - 127) as i8).collect();
     let w2 = b
         .constant(&[3, 6], &w2, Quant::per_tensor(0.02, 0))
         .unwrap();

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use super::state::{for_each_param, NamedParams, Slots, StateEntry};
+use super::state::{for_each_param, ftz, NamedParams, Slots, StateEntry};
 use super::Optimizer;
 use crate::train::TrainError;
 
@@ -67,9 +67,9 @@ impl Optimizer for Adadelta {
             };
             for (((p, &g), v), u) in p.iter_mut().zip(g).zip(v.iter_mut()).zip(u.iter_mut()) {
                 let d = g + wd * *p;
-                *v = rho * *v + (1.0 - rho) * d * d;
+                *v = ftz(rho * *v + (1.0 - rho) * d * d);
                 let delta = (*u + eps).sqrt() / (*v + eps).sqrt() * d;
-                *u = rho * *u + (1.0 - rho) * delta * delta;
+                *u = ftz(rho * *u + (1.0 - rho) * delta * delta);
                 *p -= lr * delta;
             }
         });

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use super::state::{for_each_param, NamedParams, Slots, StateEntry};
+use super::state::{for_each_param, ftz, NamedParams, Slots, StateEntry};
 use super::Optimizer;
 use crate::train::TrainError;
 
@@ -117,8 +117,8 @@ impl Optimizer for Adam {
             for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
                 *p *= decay;
                 let d = g + l2 * *p;
-                *m = b1 * *m + (1.0 - b1) * d;
-                *v = b2 * *v + (1.0 - b2) * d * d;
+                *m = ftz(b1 * *m + (1.0 - b1) * d);
+                *v = ftz(b2 * *v + (1.0 - b2) * d * d);
                 *p -= step_size * *m / (v.sqrt() / bc2_sqrt + eps);
             }
         });

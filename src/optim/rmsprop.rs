@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use super::state::{for_each_param, NamedParams, Slots, StateEntry};
+use super::state::{for_each_param, ftz, NamedParams, Slots, StateEntry};
 use super::Optimizer;
 use crate::train::TrainError;
 
@@ -92,15 +92,15 @@ impl Optimizer for RmsProp {
                 .zip(ga.iter_mut())
             {
                 let d = g + wd * *p;
-                *v = a * *v + (1.0 - a) * d * d;
+                *v = ftz(a * *v + (1.0 - a) * d * d);
                 let mut vt = *v;
                 if centered {
-                    *ga = a * *ga + (1.0 - a) * d;
+                    *ga = ftz(a * *ga + (1.0 - a) * d);
                     vt -= *ga * *ga;
                 }
                 let step = d / (vt.sqrt() + eps);
                 if mu > 0.0 {
-                    *b = mu * *b + step;
+                    *b = ftz(mu * *b + step);
                     *p -= lr * *b;
                 } else {
                     *p -= lr * step;

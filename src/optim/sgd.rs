@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use super::state::{for_each_param, NamedParams, Slots, StateEntry};
+use super::state::{for_each_param, ftz, NamedParams, Slots, StateEntry};
 use super::Optimizer;
 use crate::train::TrainError;
 
@@ -92,7 +92,7 @@ impl Optimizer for Sgd {
             for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
                 let mut d = g + wd * *p;
                 if mu != 0.0 {
-                    *b = if first { d } else { mu * *b + (1.0 - tau) * d };
+                    *b = ftz(if first { d } else { mu * *b + (1.0 - tau) * d });
                     d = if nesterov { d + mu * *b } else { *b };
                 }
                 *p -= lr * d;
