@@ -417,3 +417,32 @@ fn metrics_by_hand() {
     m.add(3.0, 1.0);
     assert_eq!(m.value(), 1.5);
 }
+
+#[test]
+fn per_step_warm_up_and_clipping_in_fit() {
+    manual_seed(8);
+    let train = blobs(64, 8);
+    let mut model = mlp();
+    let mut opt = Sgd::new(model.named_parameters(), 0.1);
+    let cfg = FitConfig::new(3, 16)
+        .progress(false)
+        .clip_grad_norm(0.5)
+        .schedule_per_step(edgegrad::optim::WarmUp::new(
+            8,
+            0.0,
+            edgegrad::optim::Constant,
+        ));
+    let h = fit(
+        &mut model,
+        &mut opt,
+        Loss::CROSS_ENTROPY,
+        &train,
+        None,
+        &cfg,
+    )
+    .unwrap();
+    // 4 steps per epoch: epoch starts at steps 0, 4, 8.
+    let lrs: Vec<f32> = h.epochs.iter().map(|e| e.lr).collect();
+    assert_eq!(lrs, [0.0, 0.05, 0.1]);
+    assert_eq!(opt.lr(), 0.1);
+}

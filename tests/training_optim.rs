@@ -298,3 +298,17 @@ fn learning_rate_schedules() {
     assert!((v[4] - 1.0).abs() < 1e-6);
     assert_eq!(Constant.lr(0.3, 100), 0.3);
 }
+
+#[test]
+fn state_of_parameters_without_gradient_flushes_to_zero_not_subnormal() {
+    let p = Tensor::from_vec(vec![1.0], &[1]).requires_grad_(true);
+    let mut opt = Adam::new(vec![("w".into(), p.clone())], 0.1);
+    *p.grad_mut() = Some(vec![1e-3]);
+    opt.step();
+    *p.grad_mut() = Some(vec![0.0]);
+    for _ in 0..1000 {
+        opt.step(); // m decays by 0.9 per step: subnormal after ~830 steps
+    }
+    let m = opt.state()[0].2[0];
+    assert!(m == 0.0 || m.is_normal(), "exp_avg {m:e} is subnormal");
+}

@@ -103,8 +103,12 @@ pub struct FitConfig {
     pub progress: bool,
     /// Early stopping.
     pub early_stopping: Option<EarlyStopping>,
-    /// Learning rate per epoch from the optimizer's initial rate.
+    /// Learning rate from the optimizer's initial rate, as a function of
+    /// the epoch (or of the optimizer step, see `schedule_per_step`).
     pub schedule: Option<Arc<dyn LrSchedule>>,
+    /// Step the schedule every optimizer step instead of every epoch
+    /// (linear warm-up is usually counted in steps).
+    pub schedule_per_step: bool,
     /// Clip gradients to this global norm before each step.
     pub clip_grad_norm: Option<f32>,
     /// Save a checkpoint (model + optimizer) here after every epoch.
@@ -127,6 +131,7 @@ impl FitConfig {
             progress: true,
             early_stopping: None,
             schedule: None,
+            schedule_per_step: false,
             clip_grad_norm: None,
             checkpoint: None,
             check_finite: true,
@@ -156,6 +161,12 @@ impl FitConfig {
     /// Sets a learning-rate schedule (stepped per epoch).
     pub fn schedule(mut self, s: impl LrSchedule + 'static) -> Self {
         self.schedule = Some(Arc::new(s));
+        self
+    }
+    /// Sets a learning-rate schedule stepped every optimizer step.
+    pub fn schedule_per_step(mut self, s: impl LrSchedule + 'static) -> Self {
+        self.schedule = Some(Arc::new(s));
+        self.schedule_per_step = true;
         self
     }
     /// Clips gradients by global norm.
@@ -188,7 +199,7 @@ pub struct EpochLog {
     pub val_loss: Option<f32>,
     /// Validation metrics by name.
     pub val_metrics: Vec<(String, f32)>,
-    /// Learning rate used.
+    /// Learning rate at the start of the epoch.
     pub lr: f32,
     /// Wall-clock seconds of the epoch (training and validation).
     pub seconds: f32,
@@ -383,7 +394,7 @@ pub fn fit_loader(
     for epoch in 0..cfg.epochs {
         let t0 = Instant::now();
         if let Some(s) = &cfg.schedule {
-            optimizer.set_lr(s.lr(base_lr, epoch));
+            optimizer.set_lr(s.lr(base_lr, if cfg.schedule_per_step { step } else { epoch }));
         }
         let lr = optimizer.lr();
         model.train();
@@ -427,6 +438,9 @@ pub fn fit_loader(
             }
             if let Some(c) = cfg.clip_grad_norm {
                 clip_grad_norm(&params, c);
+            }
+            if let (Some(s), true) = (&cfg.schedule, cfg.schedule_per_step) {
+                optimizer.set_lr(s.lr(base_lr, step));
             }
             optimizer.step();
             step += 1;
