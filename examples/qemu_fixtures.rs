@@ -16,15 +16,17 @@
 //!
 //! and `fixtures.txt`, the model names, one a line.
 //!
-//! With `--defaults BOARDS_DIR`, it also writes each board's default
-//! embedded model (`BOARDS_DIR/<board>/model/default.{egm,egi}`): the
-//! digits centroid classifier with the first 32 test digits.
+//! The last model, `default`, is the boards' default embedded model: the
+//! digits centroid classifier with the first 32 test digits. With
+//! `--defaults BOARDS_DIR` it is also copied to each board
+//! (`BOARDS_DIR/<board>/model/default.{egm,egi}`), where `cargo xtask qemu`
+//! checks that it is current.
 //!
 //! The models: an int8 MLP, an int8 CNN (conv, depthwise conv, add, max
 //! and average pooling, reshape, fully connected, softmax), an f16 CNN
 //! (conv, max pooling, fully connected, tanh, softmax) and the digits
 //! nearest-centroid classifier of `examples/digits_centroid.rs` on the
-//! whole test split, with labels.
+//! whole test split, with labels; then `default` (below).
 
 #[path = "../boards/common/src/inputs.rs"]
 #[allow(dead_code)]
@@ -379,6 +381,10 @@ fn main() -> Result<()> {
         cnn_s8(&mut rng)?,
         cnn_f16(&mut rng)?,
         digits(None)?,
+        Fixture {
+            name: "default",
+            ..digits(Some(32))?
+        },
     ];
     let mut list = String::new();
     for fx in &fixtures {
@@ -405,14 +411,14 @@ fn main() -> Result<()> {
     write(&out.join("fixtures.txt"), list.as_bytes())?;
 
     if let Some(boards) = defaults {
-        let fx = digits(Some(32))?;
-        let file = AlignedModel::new(&fx.model.bytes);
-        let inputs_bytes = inputs_file(&Model::from_bytes(file.as_bytes())?, &fx)?;
         for board in ["qemu-m4", "qemu-m3"] {
             let dir = boards.join(board).join("model");
             std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            write(&dir.join("default.egm"), &fx.model.bytes)?;
-            write(&dir.join("default.egi"), &inputs_bytes)?;
+            for ext in ["egm", "egi"] {
+                let from = out.join(format!("default.{ext}"));
+                std::fs::copy(&from, dir.join(format!("default.{ext}")))
+                    .map_err(|e| format!("{}: {e}", from.display()))?;
+            }
         }
     }
     Ok(())

@@ -12,9 +12,10 @@
 //!
 //! ```text
 //! edgegrad board=qemu-m4 model=mlp_s8.egm model_bytes=2192 arena=96 inputs=16x32 labels=yes
-//! calibration nops=1000 measured=1000
+//! calibration instructions=1000 measured=1000
 //! y 0 3115 80ff7f...            sample index, instructions, output 0 hex [, output 1 hex …]
 //! …
+//! calibration instructions=1000 measured=1000   (the same check after the run)
 //! summary samples=16 correct=9 instructions_min=3101 instructions_max=3130 instructions_mean=3115
 //! ok
 //! ```
@@ -115,7 +116,7 @@ impl fmt::Display for RunError {
             ),
             RunError::Calibration(c) => write!(
                 f,
-                "instruction counting is off: 1000 nops measured as {} instructions \
+                "instruction counting is off: 1000 instructions measured as {} \
                  (is QEMU running with -icount shift=7?)",
                 c.measured
             ),
@@ -194,7 +195,7 @@ fn run_all(
     let counter = Counter::new(core.SYST, board.clock).map_err(RunError::Calibration)?;
     let _ = writeln!(
         out,
-        "calibration nops=1000 measured={}",
+        "calibration instructions=1000 measured={}",
         counter.calibration()
     );
 
@@ -223,6 +224,12 @@ fn run_all(
         if let Some(label) = inputs.label(i) {
             correct += (argmax(interp.output_bytes(0)?, out0) == label as usize) as usize;
         }
+    }
+    // The method checked again after the run.
+    let end = counter.calibrate();
+    let _ = writeln!(out, "calibration instructions=1000 measured={end}");
+    if end.abs_diff(1000) > 1 {
+        return Err(RunError::Calibration(CalibrationError { measured: end }));
     }
     let n = inputs.count() as u64;
     let _ = write!(out, "summary samples={n} correct=");

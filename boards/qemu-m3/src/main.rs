@@ -1,18 +1,19 @@
-//! edgegrad on QEMU's `mps2-an386` (Cortex-M4F, `thumbv7em-none-eabihf`).
+//! edgegrad on QEMU's `lm3s6965evb` (Cortex-M3, `thumbv7m-none-eabi`, no
+//! FPU, no DSP instructions): the portable path, floats in software.
 //!
-//! Runs the embedded model on every embedded input and prints, through
-//! semihosting, each output's bytes, the correct predictions and the
-//! instructions per inference (format: `../common/src/lib.rs`). The model
-//! and inputs are chosen at build time (`EDGEGRAD_MODEL`,
-//! `EDGEGRAD_INPUTS`; see `README.md`), and `build.rs` registers exactly
-//! the kernels the model uses.
+//! The same firmware as `../qemu-m4` (the run loop is `../common`): runs the
+//! embedded model on every embedded input and prints, through semihosting,
+//! each output's bytes, the correct predictions and the instructions per
+//! inference. The model and inputs are chosen at build time
+//! (`EDGEGRAD_MODEL`, `EDGEGRAD_INPUTS`; see `README.md`), and `build.rs`
+//! registers exactly the kernels the model uses.
 //!
 //! Instructions are counted with SysTick under `-icount shift=7` (the
-//! runner in `.cargo/config.toml`): the core clock is 25 MHz, one tick is
-//! 40 ns, one instruction 2^7 = 128 ns, so instructions =
-//! (ticks − ticks of an empty measurement) × 40 / 128; wraps of the 24-bit
-//! counter are counted in the SysTick exception
-//! (`../common/src/measure.rs`).
+//! runner in `.cargo/config.toml`): QEMU runs this board's core clock at
+//! 12.5 MHz after reset (200 MHz PLL / 16), one tick is 80 ns, one
+//! instruction 2^7 = 128 ns, so instructions = (ticks − ticks of an empty
+//! measurement) × 80 / 128; wraps of the 24-bit counter are counted in the
+//! SysTick exception (`../common/src/measure.rs`).
 #![no_std]
 #![no_main]
 
