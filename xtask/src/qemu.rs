@@ -64,13 +64,14 @@ pub fn run() -> Result<(), String> {
     let root = root();
     let target = target_dir();
     let fixtures = target.join("qemu-fixtures");
+    // Dev profile, all features: the very build `cargo xtask test` has just
+    // made for the test suite, so nothing compiles again there (the files
+    // are the same as a release build's).
     sh(cargo()
         .args([
             "run",
-            "--release",
             "--quiet",
-            "--features",
-            "std",
+            "--all-features",
             "--example",
             "qemu_fixtures",
             "--",
