@@ -203,10 +203,18 @@ fn run_all(
     let n_outputs = model.outputs().len();
     let (mut min, mut max, mut sum, mut correct) = (u64::MAX, 0u64, 0u64, 0usize);
     for i in 0..inputs.count() {
+        // The sample is every model input's bytes, in order (sizes
+        // checked above).
         let mut sample = inputs.sample(i).unwrap_or(&[]);
         for k in 0..model.inputs().len() {
             let dst = interp.input_bytes_mut(k)?;
             let (head, rest) = sample.split_at(dst.len().min(sample.len()));
+            if head.len() != dst.len() {
+                return Err(RunError::SampleSize {
+                    model: input_bytes,
+                    file: inputs.sample_len(),
+                });
+            }
             dst.copy_from_slice(head);
             sample = rest;
         }

@@ -130,10 +130,10 @@ impl Counter {
             empty: 0,
             calibration: 0,
         };
-        // The smallest of a few tries, here and in `calibrate`: QEMU
-        // sometimes adds a few dozen instructions' worth of virtual time
-        // to one measurement soon after start-up (seen once, in the first
-        // ~10,000 instructions); later measurements repeat exactly.
+        // The smallest of a few tries, here and in `calibrate`: in some
+        // code layouts QEMU adds a few dozen instructions' worth of virtual
+        // time to one of the first measurements after SysTick starts (the
+        // cause is QEMU's); later measurements repeat exactly, run after run.
         counter.empty = (0..8)
             .map(|_| {
                 let t0 = now();
