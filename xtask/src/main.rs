@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo xtask demo          the main job, end to end
-//! cargo xtask test          everything CI runs: fmt, clippy, tests, no_std builds, docs
+//! cargo xtask test          everything CI runs: fmt, clippy, tests, no_std builds, docs, boards
 //! cargo xtask fuzz [SECS]   fuzz Model::from_bytes with cargo-fuzz (nightly)
 //! cargo xtask qemu          run models on the QEMU boards, check outputs against the host
 //! ```
@@ -26,7 +26,8 @@ commands:
                 accuracy, arena size and model size
   test          install what is missing (rustup targets), then run everything CI
                 runs: cargo fmt --check, clippy -D warnings, the test suite,
-                the no_std builds for thumbv7em/thumbv7m/thumbv6m, cargo doc
+                the no_std builds for thumbv7em/thumbv7m/thumbv6m, cargo doc, fmt and
+                clippy over the board crates, then `qemu` (below)
   fuzz [SECS]   fuzz Model::from_bytes for SECS seconds (default 60) with
                 cargo-fuzz on the nightly toolchain; installs cargo-fuzz if missing
   qemu          build small fixed models on the host (int8 MLP, int8 CNN, f16 CNN,
