@@ -7,8 +7,8 @@
 //!   costs resolution everywhere);
 //! - [`Calibration::Percentile`]: the `p`-th and `(100 − p)`-th percentiles
 //!   (outliers clip, the bulk gets finer steps);
-//! - [`Calibration::Mse`]: the range, among shrinkings of the min/max
-//!   range, that minimises the mean squared quantization error over the
+//! - [`Calibration::Mse`]: the range, among geometric shrinkings of the
+//!   min/max range, that minimises the mean squared quantization error over the
 //!   observed values.
 //!
 //! The range always contains 0, so that real zero (padding, ReLU's floor)
@@ -102,8 +102,10 @@ impl RangeObserver {
     fn mse_range(&self) -> (f32, f32) {
         let (lo0, hi0) = (self.min.min(0.0), self.max.max(0.0));
         let mut best = (f64::INFINITY, lo0, hi0);
-        for step in 0..=40 {
-            let f = 1.0 - step as f32 * 0.02; // 1.0 down to 0.2
+        // Shrink geometrically (1, 0.9, 0.81, … down to about 2e-4), so
+        // heavy tails far above the bulk can be clipped too.
+        for step in 0..=80 {
+            let f = 0.9f32.powi(step);
             let (lo, hi) = (lo0 * f, hi0 * f);
             let (scale, zp) = quant_params(lo, hi);
             let err: f64 = self
@@ -205,16 +207,49 @@ mod tests {
         }
     }
 
+    /// Squared quantization error of `values` over the range `(lo, hi)`.
+    fn sq_error(values: &[f32], (lo, hi): (f32, f32)) -> f64 {
+        let (s, zp) = quant_params(lo, hi);
+        values
+            .iter()
+            .map(|&x| (x - dequantize_value(quantize_value(x, s, zp) as i32, s, zp)) as f64)
+            .map(|d| d * d)
+            .sum()
+    }
+
     #[test]
-    fn percentile_clips_an_outlier_and_mse_beats_min_max_on_heavy_tails() {
+    fn percentile_clips_an_outlier() {
         let mut o = RangeObserver::new();
         let mut v: Vec<f32> = (0..10_000).map(|i| (i % 100) as f32 / 100.0).collect();
         v.push(1000.0);
         o.observe(&v);
         assert_eq!(o.range(Calibration::MinMax).1, 1000.0);
         assert!(o.range(Calibration::Percentile(0.1)).1 < 1.0);
+    }
+
+    #[test]
+    fn mse_range_never_has_more_error_than_min_max() {
+        // Heavy-tailed data: many small values, a few large ones.
+        let v: Vec<f32> = (1..20_000)
+            .map(|i| {
+                let u = i as f32 / 20_000.0;
+                let x = (1.0 / (1.0 - u)).powf(1.5) - 1.0; // Pareto-like tail
+                if i % 2 == 0 {
+                    x
+                } else {
+                    -0.3 * x
+                }
+            })
+            .collect();
+        let mut o = RangeObserver::new();
+        o.observe(&v);
+        let mm = sq_error(&v, o.range(Calibration::MinMax));
+        let mse = sq_error(&v, o.range(Calibration::Mse));
+        assert!(mse <= mm, "mse {mse} > min/max {mm}");
+        // Widening never helps: the chosen range lies within min/max.
         let (lo, hi) = o.range(Calibration::Mse);
-        assert!(hi < 1000.0 && lo == 0.0);
+        let (mlo, mhi) = o.range(Calibration::MinMax);
+        assert!(mlo <= lo && hi <= mhi);
     }
 
     #[test]
