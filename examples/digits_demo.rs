@@ -6,8 +6,14 @@
 //! → FC 10 (+ softmax in the exported files); inputs 8×8×1, pixels / 16.
 //!
 //! `cargo run --release --features std --example digits_demo [OUT_DIR]`
-//! writes `digits_int8.egm`, `digits_f16.egm`, `digits_f32.egm` and
-//! `summary.json` to OUT_DIR (default `target/demo`).
+//! writes to OUT_DIR (default `target/demo`): `digits.egm` (the int8
+//! model), `digits.egi` (the 360 test digits, quantized, with labels) and
+//! `digits.expected` (the host interpreter's outputs) for the board
+//! firmware (`cargo xtask demo` runs it in QEMU), `digits_f16.egm`,
+//! `digits_f32.egm`, and `summary.json` with the host's figures.
+
+#[path = "support/device_fixture.rs"]
+mod device_fixture;
 
 use edgegrad::autograd::manual_seed;
 use edgegrad::data::{read_csv, Dataset, VecDataset};
@@ -30,16 +36,11 @@ fn load(path: &str) -> Result<VecDataset, Box<dyn Error>> {
         .map_inputs(|p| p / 16.0))
 }
 
-fn argmax<T: PartialOrd + Copy>(v: &[T]) -> usize {
-    (0..v.len()).fold(0, |best, i| if v[i] > v[best] { i } else { best })
-}
+use device_fixture::argmax;
 
 /// Accuracy of a model file through the interpreter, and every int8
 /// output (for the device comparison).
-fn host_accuracy(
-    exported: &ExportedModel,
-    test: &VecDataset,
-) -> Result<(f64, Vec<u8>), Box<dyn Error>> {
+fn host_accuracy(exported: &ExportedModel, test: &VecDataset) -> Result<f64, Box<dyn Error>> {
     let file = AlignedModel::new(&exported.bytes);
     let model = Model::from_bytes(file.as_bytes())?;
     let resolver = OpResolver::all();
@@ -48,7 +49,6 @@ fn host_accuracy(
     let labels = test.labels();
     let per = 64;
     let mut correct = 0;
-    let mut outputs = Vec::new();
     for (i, &y) in labels.iter().enumerate() {
         let x = &test.inputs()[i * per..(i + 1) * per];
         let pred = match exported.input_quant {
@@ -57,7 +57,6 @@ fn host_accuracy(
                     *d = quantize_value(v, scale, zp);
                 }
                 interp.invoke()?;
-                outputs.extend_from_slice(interp.output_bytes(0)?);
                 argmax(interp.output::<i8>(0)?)
             }
             None if interp.input_info(0)?.dtype == edgegrad::tensor::DType::F16 => {
@@ -75,7 +74,7 @@ fn host_accuracy(
         };
         correct += (pred == y) as usize;
     }
-    Ok((correct as f64 / labels.len() as f64, outputs))
+    Ok(correct as f64 / labels.len() as f64)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -126,9 +125,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let f16m = export_sequential(&mut model, &[8, 8, 1], None, &opts.dtype(ExportDtype::F16))?;
     let f32m = export_sequential(&mut model, &[8, 8, 1], None, &opts.dtype(ExportDtype::F32))?;
     println!("\nint8 model:\n{int8}");
-    let (int8_acc, int8_outputs) = host_accuracy(&int8, &test)?;
-    let (f16_acc, _) = host_accuracy(&f16m, &test)?;
-    let (f32_file_acc, _) = host_accuracy(&f32m, &test)?;
+    let int8_acc = host_accuracy(&int8, &test)?;
+    let f16_acc = host_accuracy(&f16m, &test)?;
+    let f32_file_acc = host_accuracy(&f32m, &test)?;
     println!("accuracy on the {} test digits:", test.len());
     println!("  f32 (trainer)          {:.2}%", 100.0 * f32_acc);
     println!("  f32 model file         {:.2}%", 100.0 * f32_file_acc);
@@ -137,13 +136,29 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("sizes: int8 {} B (arena {} B, lower bound {} B), f16 {} B (arena {} B), f32 {} B (arena {} B)",
         int8.bytes.len(), int8.plan.arena_size, int8.plan.lower_bound, f16m.bytes.len(), f16m.plan.arena_size, f32m.bytes.len(), f32m.plan.arena_size);
 
-    write_atomic(out_dir.join("digits_int8.egm"), &int8.bytes)?;
+    // The device fixture: the int8 model, every test digit quantized with
+    // the model's input parameters, and the host's outputs.
+    let (scale, zp) = int8
+        .input_quant
+        .ok_or("the int8 model has no input quantization")?;
+    let samples: Vec<u8> = test
+        .inputs()
+        .iter()
+        .map(|&v| quantize_value(v, scale, zp) as u8)
+        .collect();
+    let labels: Vec<u16> = test.labels().iter().map(|&y| y as u16).collect();
+    let file = AlignedModel::new(&int8.bytes);
+    let model = Model::from_bytes(file.as_bytes())?;
+    let egi = device_fixture::inputs_file(&model, &samples, Some(&labels))?;
+    let expected = device_fixture::expected("digits", &model, &egi)?;
+    write_atomic(out_dir.join("digits.egm"), &int8.bytes)?;
+    write_atomic(out_dir.join("digits.egi"), &egi)?;
+    write_atomic(out_dir.join("digits.expected"), expected.as_bytes())?;
     write_atomic(out_dir.join("digits_f16.egm"), &f16m.bytes)?;
     write_atomic(out_dir.join("digits_f32.egm"), &f32m.bytes)?;
-    write_atomic(out_dir.join("digits_int8_host_outputs.bin"), &int8_outputs)?;
     let summary = format!(
-        "{{\"f32_accuracy\": {f32_acc}, \"f32_file_accuracy\": {f32_file_acc}, \"int8_host_accuracy\": {int8_acc}, \"f16_host_accuracy\": {f16_acc}, \"model_bytes\": {}, \"arena_bytes\": {}, \"arena_lower_bound\": {}, \"macs\": {}, \"train_seconds\": {train_secs}}}\n",
-        int8.bytes.len(), int8.plan.arena_size, int8.plan.lower_bound, int8.macs()
+        "{{\"f32_accuracy\": {f32_acc}, \"f32_file_accuracy\": {f32_file_acc}, \"int8_host_accuracy\": {int8_acc}, \"f16_host_accuracy\": {f16_acc}, \"model_bytes\": {}, \"inputs_bytes\": {}, \"arena_bytes\": {}, \"arena_lower_bound\": {}, \"macs\": {}, \"train_seconds\": {train_secs}}}\n",
+        int8.bytes.len(), egi.len(), int8.plan.arena_size, int8.plan.lower_bound, int8.macs()
     );
     write_atomic(out_dir.join("summary.json"), summary.as_bytes())?;
     println!("wrote {}", out_dir.display());

@@ -28,9 +28,8 @@
 //! nearest-centroid classifier of `examples/digits_centroid.rs` on the
 //! whole test split, with labels; then `default` (below).
 
-#[path = "../boards/common/src/inputs.rs"]
-#[allow(dead_code)]
-mod inputs;
+#[path = "support/device_fixture.rs"]
+mod device_fixture;
 
 #[path = "digits_centroid.rs"]
 #[allow(dead_code)]
@@ -38,12 +37,11 @@ mod digits_centroid;
 
 use edgegrad::export::{BuiltModel, ConvOptions, ModelBuilder, PoolOptions, Quant, TensorId};
 use edgegrad::kernels::Padding;
-use edgegrad::model::{AlignedModel, Interpreter, Model, OpResolver};
+use edgegrad::model::{AlignedModel, Model};
 use edgegrad::quant::{quantize_value, Activation};
 use edgegrad::tensor::DType;
 use half::f16;
 use std::error::Error;
-use std::fmt::Write as _;
 use std::path::Path;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -301,65 +299,6 @@ fn digits(n: Option<usize>) -> Result<Fixture> {
     })
 }
 
-/// The inputs file of a fixture.
-fn inputs_file(model: &Model<'_>, fx: &Fixture) -> Result<Vec<u8>> {
-    let mut sample_len = 0;
-    for &t in model.inputs() {
-        sample_len += model.tensor(t)?.byte_len;
-    }
-    let mut file = Vec::new();
-    inputs::encode(&mut file, sample_len, &fx.samples, fx.labels.as_deref())
-        .map_err(|e| format!("{}: {e}", fx.name))?;
-    Ok(file)
-}
-
-/// Runs every sample through the host interpreter: the `.expected` text.
-fn expected(model: &Model<'_>, fx: &Fixture, inputs_bytes: &[u8]) -> Result<String> {
-    let inputs = inputs::Inputs::parse(inputs_bytes).map_err(|e| e.to_string())?;
-    let resolver = OpResolver::all();
-    let mut arena = vec![0u8; model.arena_size()];
-    let mut interp = Interpreter::new(model, &resolver, &mut arena)?;
-    let n_out = model.outputs().len();
-    let dtypes: Vec<&str> = (0..n_out)
-        .map(|k| interp.output_info(k).map(|t| t.dtype.name()))
-        .collect::<std::result::Result<_, _>>()?;
-    let mut lines = String::new();
-    let mut correct = 0;
-    for i in 0..inputs.count() {
-        let mut sample = inputs.sample(i).ok_or("sample out of range")?;
-        for k in 0..model.inputs().len() {
-            let dst = interp.input_bytes_mut(k)?;
-            let (head, rest) = sample.split_at(dst.len());
-            dst.copy_from_slice(head);
-            sample = rest;
-        }
-        interp.invoke()?;
-        let _ = write!(lines, "y {i}");
-        for k in 0..n_out {
-            lines.push(' ');
-            for b in interp.output_bytes(k)? {
-                let _ = write!(lines, "{b:02x}");
-            }
-        }
-        lines.push('\n');
-        if let Some(label) = inputs.label(i) {
-            let out = interp.output::<i8>(0)?;
-            correct += (digits_centroid::argmax(out) == label as usize) as usize;
-        }
-    }
-    let correct = if inputs.has_labels() {
-        correct.to_string()
-    } else {
-        "-".into()
-    };
-    Ok(format!(
-        "# model={} outputs={} samples={} correct={correct}\n{lines}",
-        fx.name,
-        dtypes.join(","),
-        inputs.count()
-    ))
-}
-
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
 }
@@ -390,8 +329,9 @@ fn main() -> Result<()> {
     for fx in &fixtures {
         let file = AlignedModel::new(&fx.model.bytes);
         let model = Model::from_bytes(file.as_bytes())?;
-        let inputs_bytes = inputs_file(&model, fx)?;
-        let expected = expected(&model, fx, &inputs_bytes)?;
+        let inputs_bytes = device_fixture::inputs_file(&model, &fx.samples, fx.labels.as_deref())
+            .map_err(|e| format!("{}: {e}", fx.name))?;
+        let expected = device_fixture::expected(fx.name, &model, &inputs_bytes)?;
         write(&out.join(format!("{}.egm", fx.name)), &fx.model.bytes)?;
         write(&out.join(format!("{}.egi", fx.name)), &inputs_bytes)?;
         write(
@@ -405,7 +345,7 @@ fn main() -> Result<()> {
             fx.name,
             fx.model.bytes.len(),
             fx.model.plan.arena_size,
-            inputs::Inputs::parse(&inputs_bytes).map_or(0, |i| i.count()),
+            device_fixture::inputs::Inputs::parse(&inputs_bytes).map_or(0, |i| i.count()),
         );
     }
     write(&out.join("fixtures.txt"), list.as_bytes())?;

@@ -31,12 +31,12 @@ use std::time::Instant;
 /// were in fact identical.
 const FLOAT_TOLERANCE_ULPS: u64 = 2;
 
-struct Board {
-    name: &'static str,
-    triple: &'static str,
+pub struct Board {
+    pub name: &'static str,
+    pub triple: &'static str,
 }
 
-const BOARDS: [Board; 2] = [
+pub const BOARDS: [Board; 2] = [
     Board {
         name: "qemu-m4",
         triple: "thumbv7em-none-eabihf",
@@ -48,13 +48,17 @@ const BOARDS: [Board; 2] = [
 ];
 
 /// One line of the table.
-struct Row {
-    model: String,
-    board: &'static str,
-    samples: usize,
-    identical: String,
-    instructions: String,
-    sizes: Sizes,
+pub struct Row {
+    pub model: String,
+    pub board: &'static str,
+    pub samples: usize,
+    pub identical: String,
+    pub instructions: String,
+    /// Mean instructions per inference.
+    pub instructions_mean: u64,
+    /// Correct predictions the device counted (`None` without labels).
+    pub correct: Option<usize>,
+    pub sizes: Sizes,
 }
 
 pub fn run() -> Result<(), String> {
@@ -123,7 +127,7 @@ pub fn run() -> Result<(), String> {
 /// The workspace's target dir (`CARGO_TARGET_DIR` or `target/`). The
 /// boards build in its `boards/` folder, all three sharing it, so that
 /// their host-side build scripts and macros compile once.
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target"));
@@ -157,7 +161,7 @@ pub fn lint() -> Result<(), String> {
 }
 
 /// Installs qemu-system-arm with apt-get when it is missing and we are root.
-fn ensure_qemu() -> Result<(), String> {
+pub fn ensure_qemu() -> Result<(), String> {
     if have("qemu-system-arm") {
         return Ok(());
     }
@@ -216,7 +220,7 @@ fn check_defaults(root: &Path, fixtures: &Path) -> Result<(), String> {
 }
 
 /// Builds and runs `board` with fixture `name`, compares, measures.
-fn run_one(
+pub fn run_one(
     root: &Path,
     fixtures: &Path,
     board_target: &Path,
@@ -281,6 +285,8 @@ fn run_one(
         samples,
         identical,
         instructions,
+        instructions_mean: get("instructions_mean").parse().unwrap_or(0),
+        correct: get("correct").parse().ok(),
         sizes,
     })
 }
@@ -410,10 +416,10 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 
 /// Section sizes of a firmware ELF.
 #[derive(Default)]
-struct Sizes {
-    text: u64,
-    flash: u64,
-    ram: u64,
+pub struct Sizes {
+    pub text: u64,
+    pub flash: u64,
+    pub ram: u64,
 }
 
 /// Reads the section headers of a 32-bit little-endian ELF (the ARM
