@@ -60,6 +60,20 @@ pub enum InputsError {
     LabelCount,
 }
 
+impl InputsError {
+    /// A fixed description (for firmware without `core::fmt`).
+    pub fn message(&self) -> &'static str {
+        match self {
+            InputsError::BadMagic => "not an inputs file (bad magic)",
+            InputsError::UnsupportedVersion(_) => "inputs file version unsupported",
+            InputsError::UnknownFlags(_) => "inputs file has unknown flags",
+            InputsError::Empty => "inputs file holds no sample bytes",
+            InputsError::LengthMismatch { .. } => "inputs file length differs from its header's",
+            InputsError::LabelCount => "one label per sample is needed",
+        }
+    }
+}
+
 impl fmt::Display for InputsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {

@@ -34,7 +34,6 @@ pub mod out;
 
 pub use edgegrad;
 
-use core::fmt::{self, Write};
 use cortex_m_semihosting::debug;
 use edgegrad::model::{Interpreter, Model, OpResolver};
 use edgegrad::tensor::DType;
@@ -105,23 +104,23 @@ impl From<InputsError> for RunError {
     }
 }
 
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl RunError {
+    /// Writes the error (no `core::fmt`: see [`out`]).
+    pub fn write(&self, out: &mut Out) {
         match self {
-            RunError::Model(e) => write!(f, "model: {e}"),
-            RunError::Inputs(e) => write!(f, "{e}"),
-            RunError::SampleSize { model, file } => write!(
-                f,
-                "the model's inputs take {model} bytes, the inputs file's samples {file}"
-            ),
-            RunError::Calibration(c) => write!(
-                f,
-                "instruction counting is off: 1000 instructions measured as {} \
-                 (is QEMU running with -icount shift=7?)",
-                c.measured
-            ),
-            RunError::Peripherals => write!(f, "core peripherals already taken"),
-        }
+            RunError::Model(e) => out.str("model: ").str(e.name()),
+            RunError::Inputs(e) => out.str(e.message()),
+            RunError::SampleSize { model, file } => out
+                .str("the model's inputs take ")
+                .dec(*model as u64)
+                .str(" bytes, the inputs file's samples ")
+                .dec(*file as u64),
+            RunError::Calibration(c) => out
+                .str("instruction counting is off: 1000 instructions measured as ")
+                .dec(c.measured)
+                .str(" (is QEMU running with -icount shift=7?)"),
+            RunError::Peripherals => out.str("core peripherals already taken"),
+        };
     }
 }
 
@@ -139,7 +138,15 @@ pub fn run(board: &Board, fw: &Firmware<'_>, arena: &mut [u8]) -> ! {
     match result {
         Ok(()) => exit(debug::EXIT_SUCCESS),
         Err(e) => {
-            cortex_m_semihosting::heprintln!("error: {} on {}: {}", fw.model_name, board.name, e);
+            if let Some(mut err) = Out::stderr() {
+                err.str("error: ")
+                    .str(fw.model_name)
+                    .str(" on ")
+                    .str(board.name)
+                    .str(": ");
+                e.write(&mut err);
+                err.str("\n").flush();
+            }
             exit(debug::EXIT_FAILURE)
         }
     }
@@ -148,7 +155,29 @@ pub fn run(board: &Board, fw: &Firmware<'_>, arena: &mut [u8]) -> ! {
 /// Reports a HardFault (the faulting `pc`) on stderr and exits with
 /// failure; call it from the board's `HardFault` handler.
 pub fn hard_fault(pc: u32) -> ! {
-    cortex_m_semihosting::heprintln!("error: HardFault at pc {:#010x}", pc);
+    if let Some(mut err) = Out::stderr() {
+        err.str("error: HardFault at pc 0x")
+            .hex(&pc.to_be_bytes())
+            .str("\n")
+            .flush();
+    }
+    exit(debug::EXIT_FAILURE)
+}
+
+/// Reports a panic on stderr (its location; the message would need
+/// `core::fmt`) and exits with failure.
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    if let Some(mut err) = Out::stderr() {
+        err.str("error: panic");
+        if let Some(at) = info.location() {
+            err.str(" at ")
+                .str(at.file())
+                .str(":")
+                .dec(at.line() as u64);
+        }
+        err.str("\n").flush();
+    }
     exit(debug::EXIT_FAILURE)
 }
 
@@ -166,7 +195,8 @@ fn run_all(
     fw: &Firmware<'_>,
     arena: &mut [u8],
 ) -> Result<(), RunError> {
-    let model = Model::from_bytes(fw.model)?;
+    // Validation through the resolver: only the registered ops' is linked.
+    let model = Model::from_bytes_with(fw.model, fw.ops)?;
     let inputs = Inputs::parse(fw.inputs)?;
     let mut input_bytes = 0;
     for &t in model.inputs() {
@@ -179,25 +209,26 @@ fn run_all(
         });
     }
     let mut interp = Interpreter::new(&model, fw.ops, arena)?;
-    let _ = writeln!(
-        out,
-        "edgegrad board={} model={} model_bytes={} arena={} inputs={}x{} labels={}",
-        board.name,
-        fw.model_name,
-        fw.model.len(),
-        interp.arena_used(),
-        inputs.count(),
-        inputs.sample_len(),
-        if inputs.has_labels() { "yes" } else { "no" },
-    );
+    out.str("edgegrad board=")
+        .str(board.name)
+        .str(" model=")
+        .str(fw.model_name)
+        .str(" model_bytes=")
+        .dec(fw.model.len() as u64)
+        .str(" arena=")
+        .dec(interp.arena_used() as u64)
+        .str(" inputs=")
+        .dec(inputs.count() as u64)
+        .str("x")
+        .dec(inputs.sample_len() as u64)
+        .str(" labels=")
+        .str(if inputs.has_labels() { "yes\n" } else { "no\n" });
 
     let core = cortex_m::Peripherals::take().ok_or(RunError::Peripherals)?;
     let counter = Counter::new(core.SYST, board.clock).map_err(RunError::Calibration)?;
-    let _ = writeln!(
-        out,
-        "calibration instructions=1000 measured={}",
-        counter.calibration()
-    );
+    out.str("calibration instructions=1000 measured=")
+        .dec(counter.calibration())
+        .str("\n");
 
     let out0 = interp.output_info(0)?.dtype;
     let n_outputs = model.outputs().len();
@@ -223,35 +254,37 @@ fn run_all(
         min = min.min(instructions);
         max = max.max(instructions);
         sum += instructions;
-        let _ = write!(out, "y {i} {instructions}");
+        out.str("y ").dec(i as u64).str(" ").dec(instructions);
         for k in 0..n_outputs {
-            let _ = out.write_str(" ");
-            out.hex(interp.output_bytes(k)?);
+            out.str(" ").hex(interp.output_bytes(k)?);
         }
-        let _ = out.write_str("\n");
+        out.str("\n");
         if let Some(label) = inputs.label(i) {
             correct += (argmax(interp.output_bytes(0)?, out0) == label as usize) as usize;
         }
     }
     // The method checked again after the run.
     let end = counter.calibrate();
-    let _ = writeln!(out, "calibration instructions=1000 measured={end}");
+    out.str("calibration instructions=1000 measured=")
+        .dec(end)
+        .str("\n");
     if end.abs_diff(1000) > 1 {
         return Err(RunError::Calibration(CalibrationError { measured: end }));
     }
     let n = inputs.count() as u64;
-    let _ = write!(out, "summary samples={n} correct=");
+    out.str("summary samples=").dec(n).str(" correct=");
     if inputs.has_labels() {
-        let _ = write!(out, "{correct}");
+        out.dec(correct as u64);
     } else {
-        let _ = write!(out, "-");
+        out.str("-");
     }
-    let _ = writeln!(
-        out,
-        " instructions_min={min} instructions_max={max} instructions_mean={}",
-        (sum + n / 2) / n
-    );
-    let _ = writeln!(out, "ok");
+    out.str(" instructions_min=")
+        .dec(min)
+        .str(" instructions_max=")
+        .dec(max)
+        .str(" instructions_mean=")
+        .dec((sum + n / 2) / n)
+        .str("\nok\n");
     Ok(())
 }
 
