@@ -18,7 +18,7 @@ mod device_fixture;
 use edgegrad::autograd::manual_seed;
 use edgegrad::data::{read_csv, Dataset, VecDataset};
 use edgegrad::export::{
-    export_sequential, write_atomic, ExportDtype, ExportOptions, ExportedModel,
+    export_sequential, prepare_qat, write_atomic, ExportDtype, ExportOptions, ExportedModel,
 };
 use edgegrad::model::{AlignedModel, Interpreter, Model, OpResolver};
 use edgegrad::nn::{Conv2d, Flatten, Linear, Loss, MaxPool2d, Module, Padding, ReLU, Sequential};
@@ -126,6 +126,21 @@ fn main() -> Result<(), Box<dyn Error>> {
     let f32m = export_sequential(&mut model, &[8, 8, 1], None, &opts.dtype(ExportDtype::F32))?;
     println!("\nint8 model:\n{int8}");
     let int8_acc = host_accuracy(&int8, &test)?;
+
+    // Quantization-aware fine-tuning: two epochs with fake-quantized
+    // weights and activations, exported from the learned ranges.
+    let mut qat = prepare_qat(&mut model, &[8, 8, 1])?;
+    let mut qat_opt = Adam::new(qat.named_parameters(), 5e-4);
+    fit(
+        &mut qat,
+        &mut qat_opt,
+        Loss::CROSS_ENTROPY,
+        &train,
+        None,
+        &FitConfig::new(2, 32).seed(1).progress(false),
+    )?;
+    let qat_int8 = export_sequential(&mut qat, &[8, 8, 1], None, &opts)?;
+    let qat_acc = host_accuracy(&qat_int8, &test)?;
     let f16_acc = host_accuracy(&f16m, &test)?;
     let f32_file_acc = host_accuracy(&f32m, &test)?;
     println!("accuracy on the {} test digits:", test.len());
@@ -133,6 +148,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("  f32 model file         {:.2}%", 100.0 * f32_file_acc);
     println!("  f16 model file         {:.2}%", 100.0 * f16_acc);
     println!("  int8 model file        {:.2}%", 100.0 * int8_acc);
+    println!("  int8 after QAT         {:.2}%", 100.0 * qat_acc);
     println!("sizes: int8 {} B (arena {} B, lower bound {} B), f16 {} B (arena {} B), f32 {} B (arena {} B)",
         int8.bytes.len(), int8.plan.arena_size, int8.plan.lower_bound, f16m.bytes.len(), f16m.plan.arena_size, f32m.bytes.len(), f32m.plan.arena_size);
 
@@ -157,7 +173,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     write_atomic(out_dir.join("digits_f16.egm"), &f16m.bytes)?;
     write_atomic(out_dir.join("digits_f32.egm"), &f32m.bytes)?;
     let summary = format!(
-        "{{\"f32_accuracy\": {f32_acc}, \"f32_file_accuracy\": {f32_file_acc}, \"int8_host_accuracy\": {int8_acc}, \"f16_host_accuracy\": {f16_acc}, \"model_bytes\": {}, \"inputs_bytes\": {}, \"arena_bytes\": {}, \"arena_lower_bound\": {}, \"macs\": {}, \"train_seconds\": {train_secs}}}\n",
+        "{{\"f32_accuracy\": {f32_acc}, \"f32_file_accuracy\": {f32_file_acc}, \"int8_host_accuracy\": {int8_acc}, \"f16_host_accuracy\": {f16_acc}, \"int8_qat_host_accuracy\": {qat_acc}, \"model_bytes\": {}, \"inputs_bytes\": {}, \"arena_bytes\": {}, \"arena_lower_bound\": {}, \"macs\": {}, \"train_seconds\": {train_secs}}}\n",
         int8.bytes.len(), egi.len(), int8.plan.arena_size, int8.plan.lower_bound, int8.macs()
     );
     write_atomic(out_dir.join("summary.json"), summary.as_bytes())?;
