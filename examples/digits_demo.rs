@@ -14,14 +14,15 @@
 
 #[path = "support/device_fixture.rs"]
 mod device_fixture;
+#[path = "support/digits_cnn.rs"]
+mod digits_cnn;
 
-use edgegrad::autograd::manual_seed;
-use edgegrad::data::{read_csv, Dataset, VecDataset};
+use edgegrad::data::{Dataset, VecDataset};
 use edgegrad::export::{
     export_sequential, prepare_qat, write_atomic, ExportDtype, ExportOptions, ExportedModel,
 };
 use edgegrad::model::{AlignedModel, Interpreter, Model, OpResolver};
-use edgegrad::nn::{Conv2d, Flatten, Linear, Loss, MaxPool2d, Module, Padding, ReLU, Sequential};
+use edgegrad::nn::{Loss, Module};
 use edgegrad::optim::Adam;
 use edgegrad::quant::quantize_value;
 use edgegrad::train::{evaluate, fit, FitConfig, Metric};
@@ -29,12 +30,6 @@ use half::f16;
 use std::error::Error;
 use std::path::PathBuf;
 use std::time::Instant;
-
-fn load(path: &str) -> Result<VecDataset, Box<dyn Error>> {
-    Ok(read_csv(path, "label")?
-        .with_input_shape(&[8, 8, 1])
-        .map_inputs(|p| p / 16.0))
-}
 
 use device_fixture::argmax;
 
@@ -84,28 +79,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(root).join("target/demo"));
     std::fs::create_dir_all(&out_dir)?;
-    let train = load(&format!("{root}/data/digits8x8_train.csv"))?;
-    let test = load(&format!("{root}/data/digits8x8_test.csv"))?;
-
-    manual_seed(0);
-    let mut model = Sequential::new()
-        .add(Conv2d::new(1, 16, 3).padding(Padding::Same))
-        .add(ReLU)
-        .add(Conv2d::new(16, 32, 3).padding(Padding::Same))
-        .add(ReLU)
-        .add(MaxPool2d::new(2))
-        .add(Flatten)
-        .add(Linear::new(4 * 4 * 32, 10));
-    let mut opt = Adam::new(model.named_parameters(), 2e-3);
+    let train = digits_cnn::load("train")?;
+    let test = digits_cnn::load("test")?;
     let t0 = Instant::now();
-    fit(
-        &mut model,
-        &mut opt,
-        Loss::CROSS_ENTROPY,
-        &train,
-        None,
-        &FitConfig::new(15, 32).seed(0).progress(false),
-    )?;
+    let mut model = digits_cnn::trained(&train, 15)?;
     let train_secs = t0.elapsed().as_secs_f64();
     let (_, m) = evaluate(
         &mut model,
