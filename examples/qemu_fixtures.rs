@@ -14,7 +14,8 @@
 //!   one `y <index> <hex of output 0> [<hex of output 1> …]` line per
 //!   sample, the bytes of each output tensor as the interpreter leaves them;
 //!
-//! and `fixtures.txt`, the model names, one a line.
+//! and `fixtures.txt`, the model names, one a line; and `too_big.egm`, a
+//! model too large for the Cortex-M3 board's RAM (its build must fail).
 //!
 //! The last model, `default`, is the boards' default embedded model: the
 //! digits centroid classifier with the first 32 test digits. With
@@ -399,6 +400,18 @@ fn main() -> Result<()> {
         );
     }
     write(&out.join("fixtures.txt"), list.as_bytes())?;
+
+    // A model whose arena (2 × 64 KiB) cannot fit the Cortex-M3 board's
+    // 64 KiB of RAM: its firmware build must fail, saying by how much.
+    let mut b = ModelBuilder::new();
+    let x = b.input(
+        DType::I8,
+        &[1, 256, 256, 1],
+        Some(Quant::per_tensor(0.1, 0)),
+    )?;
+    let y = b.relu(x)?;
+    b.output(y);
+    write(&out.join("too_big.egm"), &b.build()?.bytes)?;
 
     if let Some(boards) = defaults {
         for board in ["qemu-m4", "qemu-m3"] {

@@ -84,6 +84,7 @@ pub fn run() -> Result<(), String> {
     let list = read_text(&fixtures.join("fixtures.txt"))?;
     let names: Vec<&str> = list.lines().filter(|l| !l.is_empty()).collect();
     check_defaults(&root, &fixtures)?;
+    check_too_big(&root, &fixtures, &target.join("boards"))?;
 
     let board_target = target.join("boards");
     let mut rows = Vec::new();
@@ -199,6 +200,39 @@ fn read_text(path: &Path) -> Result<String, String> {
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A model that does not fit the board must fail the firmware build with
+/// a message that says by how much.
+fn check_too_big(root: &Path, fixtures: &Path, board_target: &Path) -> Result<(), String> {
+    let board = &BOARDS[1]; // qemu-m3: 64 KiB of RAM
+    let output = cargo()
+        .current_dir(root.join("boards").join(board.name))
+        .args(["build", "--release", "--quiet"])
+        .env("CARGO_TARGET_DIR", board_target)
+        .env("EDGEGRAD_MODEL", fixtures.join("too_big.egm"))
+        .env_remove("EDGEGRAD_INPUTS")
+        .output()
+        .map_err(|e| format!("cannot start cargo: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.success() || !stderr.contains("over by") {
+        return Err(format!(
+            "building {} with a model too big for its RAM should fail saying by how much; got {}:\n{}",
+            board.name,
+            output.status,
+            stderr.trim_end()
+        ));
+    }
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("over by"))
+        .unwrap_or_default();
+    eprintln!(
+        "qemu: too_big on {}: build refused as it should: {}",
+        board.name,
+        line.trim()
+    );
+    Ok(())
 }
 
 /// The committed default model of each board must be the generator's.
