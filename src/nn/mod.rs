@@ -15,6 +15,36 @@
 //!
 //! Layout is channels-last throughout (NHWC images, NWC sequences, OHWI /
 //! OWI filters): see [`crate::autograd`] for why.
+//!
+//! # Walking a trained model (exporters)
+//!
+//! A [`Sequential`] is a list of typed layers. An exporter visits
+//! [`Sequential::layers`] in order and downcasts each with
+//! [`Sequential::layer`] (or `layer.as_any().downcast_ref::<T>()`):
+//!
+//! * [`Conv2d`]: `weight` OHWI `[out, kh, kw, in/groups]` (the device's
+//!   filter layout, no transpose), `bias` `[out]`, `stride`, `dilation`,
+//!   `groups`; [`Conv2d::params_for`] resolves the padding for an input size
+//!   (`Padding::Same` is TensorFlow's SAME, extra pixel after).
+//! * [`DepthwiseConv2d`]: the same over `conv`; TFLite's `[1, kh, kw, c·m]`
+//!   filter is [`DepthwiseConv2d::weight_1hwc`].
+//! * [`Linear`]: `weight` `[out, in]`, `bias` `[out]` (TFLite's FC layout).
+//!   After a [`Flatten`] of NHWC features the inputs are in HWC order.
+//! * [`BatchNorm`]: `weight`, `bias`, `running_mean`, `running_var`, `eps`
+//!   for folding into the preceding convolution.
+//! * Activations, pools, [`Flatten`], [`Dropout`] (identity at inference)
+//!   carry their options as public fields.
+//!
+//! ```
+//! use edgegrad::nn::{Conv2d, Linear, Module, Padding, ReLU, Sequential};
+//! let model = Sequential::new().add(Conv2d::new(1, 16, 3).padding(Padding::Same)).add(ReLU);
+//! for (i, layer) in model.layers().iter().enumerate() {
+//!     if let Some(conv) = layer.as_any().downcast_ref::<Conv2d>() {
+//!         let ohwi: Vec<f32> = conv.weight.to_vec(); // [16, 3, 3, 1]
+//!         assert_eq!((i, ohwi.len()), (0, 144));
+//!     }
+//! }
+//! ```
 
 pub mod activation;
 pub mod batch_norm;
