@@ -452,6 +452,27 @@ impl Tensor {
                                 k,
                                 1,
                             );
+                        } else if geo.g == 1 {
+                            // One GEMM for the whole chunk, then col2im per image.
+                            let mut dcols = vec![0.0; nc * pix * k];
+                            gemm(
+                                nc * pix,
+                                geo.o,
+                                k,
+                                (g_c, geo.o, 1),
+                                (wd, k, 1),
+                                0.0,
+                                &mut dcols,
+                                k,
+                                1,
+                            );
+                            for i in 0..nc {
+                                geo.col2im(
+                                    &dcols[i * pix * k..][..pix * k],
+                                    0,
+                                    &mut gx_c[i * img..][..img],
+                                );
+                            }
                         } else {
                             let mut dcols = vec![0.0; pix * k];
                             for i in 0..nc {
