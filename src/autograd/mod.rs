@@ -46,6 +46,7 @@
 
 pub mod gradcheck;
 pub mod ops;
+pub mod pool;
 pub mod rng;
 pub mod tape;
 pub mod tensor;

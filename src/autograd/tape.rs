@@ -97,7 +97,7 @@ pub(crate) fn backward(root: &Tensor, grad: Vec<f32>) {
         match &t.0.node {
             None => {
                 if t.requires_grad() {
-                    t.accumulate_grad(&g);
+                    t.accumulate_grad(g);
                 }
             }
             Some(node) => {
@@ -106,6 +106,7 @@ pub(crate) fn backward(root: &Tensor, grad: Vec<f32>) {
                     let out = t.data();
                     (node.backward)(&g, &out, &needs)
                 };
+                super::pool::give(g);
                 for ((p, pg), need) in node.parents.iter().zip(parent_grads).zip(needs) {
                     let Some(pg) = pg else { continue };
                     if !need {
@@ -118,7 +119,10 @@ pub(crate) fn backward(root: &Tensor, grad: Vec<f32>) {
                         node.name
                     );
                     match grads.get_mut(&p.id()) {
-                        Some(acc) => acc.iter_mut().zip(&pg).for_each(|(a, b)| *a += b),
+                        Some(acc) => {
+                            acc.iter_mut().zip(&pg).for_each(|(a, b)| *a += b);
+                            super::pool::give(pg);
+                        }
                         None => {
                             grads.insert(p.id(), pg);
                         }

@@ -40,6 +40,9 @@ pub(crate) struct Inner {
 /// the stack through recursive `Arc` drops.
 impl Drop for Inner {
     fn drop(&mut self) {
+        if let Ok(d) = self.data.get_mut() {
+            super::pool::give(std::mem::take(d));
+        }
         let Some(node) = self.node.take() else { return };
         // Backward closures only hold clones of parents, which `parents`
         // still owns, so dropping the closure first never recurses.
@@ -285,14 +288,19 @@ impl Tensor {
 
     /// Forgets the accumulated gradient (PyTorch's `zero_grad(set_to_none=True)`).
     pub fn zero_grad(&self) {
-        *self.grad_mut() = None;
+        if let Some(g) = self.grad_mut().take() {
+            super::pool::give(g);
+        }
     }
 
-    pub(crate) fn accumulate_grad(&self, g: &[f32]) {
+    pub(crate) fn accumulate_grad(&self, g: Vec<f32>) {
         let mut slot = self.grad_mut();
         match slot.as_mut() {
-            Some(acc) => acc.iter_mut().zip(g).for_each(|(a, b)| *a += b),
-            None => *slot = Some(g.to_vec()),
+            Some(acc) => {
+                acc.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+                super::pool::give(g);
+            }
+            None => *slot = Some(g),
         }
     }
 

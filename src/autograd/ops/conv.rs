@@ -172,6 +172,41 @@ impl Geo {
         }
     }
 
+    /// Whether [`im2col_dense`](Self::im2col_dense) applies.
+    fn dense_im2col(&self) -> bool {
+        self.g == 1 && self.p.dilation[1] == 1
+    }
+
+    /// im2col of one image into `cols` (`pix × k`) writing every value,
+    /// zeros included, so `cols` need not be cleared first (one group,
+    /// unit horizontal dilation).
+    fn im2col_dense(&self, x: &[f32], cols: &mut [f32]) {
+        let [sh, sw] = self.p.stride;
+        let dh = self.p.dilation[0];
+        let (pt, pl) = (self.p.padding[0][0] as isize, self.p.padding[1][0] as isize);
+        let (c, k, run) = (self.c, self.k(), self.kw * self.c);
+        for oy in 0..self.oh {
+            for ox in 0..self.ow {
+                let row = &mut cols[(oy * self.ow + ox) * k..][..k];
+                let x0 = (ox * sw) as isize - pl;
+                let kx0 = ((-x0).max(0) as usize).min(self.kw);
+                let kx1 = ((self.w as isize - x0).min(self.kw as isize)).max(kx0 as isize) as usize;
+                for ky in 0..self.kh {
+                    let dst = &mut row[ky * run..][..run];
+                    let iy = (oy * sh + ky * dh) as isize - pt;
+                    if iy < 0 || iy >= self.h as isize || kx0 == kx1 {
+                        dst.fill(0.0);
+                        continue;
+                    }
+                    let src = (iy as usize * self.w + (x0 + kx0 as isize) as usize) * c;
+                    dst[..kx0 * c].fill(0.0);
+                    dst[kx0 * c..kx1 * c].copy_from_slice(&x[src..][..(kx1 - kx0) * c]);
+                    dst[kx1 * c..].fill(0.0);
+                }
+            }
+        }
+    }
+
     /// im2col of one image and group into `cols` (`pix × k`, pre-zeroed).
     fn im2col(&self, x: &[f32], group: usize, cols: &mut [f32]) {
         let k = self.k();
@@ -279,7 +314,7 @@ impl Tensor {
             return self.conv2d_depthwise(weight, bias, geo, par);
         }
 
-        let mut out = vec![0.0; n * pix * o];
+        let mut out = crate::autograd::pool::take(n * pix * o);
         let beta = if let Some(b) = bias {
             let bd = b.data();
             out.chunks_exact_mut(o).for_each(|r| r.copy_from_slice(&bd));
@@ -291,7 +326,13 @@ impl Tensor {
         let mut cols = if pointwise {
             Vec::new()
         } else {
-            vec![0.0; n * g * pix * k]
+            let len = n * g * pix * k;
+            // Dense im2col writes every value; the other kind needs zeros.
+            if geo.dense_im2col() {
+                crate::autograd::pool::take(len)
+            } else {
+                crate::autograd::pool::take_zeroed(len)
+            }
         };
         {
             let xd = self.data();
@@ -321,7 +362,12 @@ impl Tensor {
                 for i in 0..nc {
                     let xi = &xd[(first + i) * img..][..img];
                     for gi in 0..g {
-                        geo.im2col(xi, gi, &mut cols_c[(i * g + gi) * pix * k..][..pix * k]);
+                        let dst = &mut cols_c[(i * g + gi) * pix * k..][..pix * k];
+                        if geo.dense_im2col() {
+                            geo.im2col_dense(xi, dst);
+                        } else {
+                            geo.im2col(xi, gi, dst);
+                        }
                     }
                 }
                 if g == 1 {
@@ -361,6 +407,7 @@ impl Tensor {
         if pointwise {
             cols = self.to_vec();
         }
+        let cols = crate::autograd::pool::Recycled(cols);
 
         let w = weight.clone();
         let parents: Vec<&Tensor> = match bias {
@@ -382,7 +429,7 @@ impl Tensor {
                 let need_x = needs[0];
                 let need_w = needs[1];
                 let mut gx = if need_x {
-                    vec![0.0; geo.n * img]
+                    crate::autograd::pool::take_zeroed(geo.n * img)
                 } else {
                     Vec::new()
                 };
@@ -406,7 +453,7 @@ impl Tensor {
                     };
                     let mut gw = Vec::new();
                     if need_w {
-                        gw = vec![0.0; geo.o * k];
+                        gw = crate::autograd::pool::take_zeroed(geo.o * k);
                         if geo.g == 1 {
                             gemm(
                                 geo.o,
@@ -454,7 +501,7 @@ impl Tensor {
                             );
                         } else if geo.g == 1 {
                             // One GEMM for the whole chunk, then col2im per image.
-                            let mut dcols = vec![0.0; nc * pix * k];
+                            let mut dcols = crate::autograd::pool::take(nc * pix * k);
                             gemm(
                                 nc * pix,
                                 geo.o,
@@ -473,8 +520,9 @@ impl Tensor {
                                     &mut gx_c[i * img..][..img],
                                 );
                             }
+                            crate::autograd::pool::give(dcols);
                         } else {
-                            let mut dcols = vec![0.0; pix * k];
+                            let mut dcols = crate::autograd::pool::take(pix * k);
                             for i in 0..nc {
                                 let dx = &mut gx_c[i * img..][..img];
                                 for gi in 0..geo.g {
@@ -500,8 +548,9 @@ impl Tensor {
                 });
                 let gw = need_w.then(|| {
                     let mut acc = vec![0.0; geo.o * k];
-                    for p in &partial_gw {
-                        acc.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+                    for p in partial_gw {
+                        acc.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
+                        crate::autograd::pool::give(p);
                     }
                     acc
                 });
@@ -556,7 +605,7 @@ impl Tensor {
             }
             t
         };
-        let mut out = vec![0.0; n * img_out];
+        let mut out = crate::autograd::pool::take_zeroed(n * img_out);
         if let Some(b) = bias {
             let bd = b.data();
             out.chunks_exact_mut(o).for_each(|r| r.copy_from_slice(&bd));
@@ -605,7 +654,7 @@ impl Tensor {
                 let xd: &[f32] = &xd;
                 let (need_x, need_w) = (needs[0], needs[1]);
                 let mut gx = if need_x {
-                    vec![0.0; n * img_in]
+                    crate::autograd::pool::take_zeroed(n * img_in)
                 } else {
                     Vec::new()
                 };
