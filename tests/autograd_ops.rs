@@ -513,3 +513,38 @@ fn depthwise_matches_direct_formula_and_batches_consistently() {
         &[x.slice(0, 0, 10).detach().requires_grad_(true), w.clone()],
     );
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let mut rng = Rng::seed_from(15);
+    let x = rand(&mut rng, &[40, 8, 8, 8], -1.0, 1.0);
+    let w = rand(&mut rng, &[16, 3, 3, 8], -1.0, 1.0);
+    let dw = rand(&mut rng, &[8, 3, 3, 1], -1.0, 1.0);
+    let run = |threads: usize| -> Vec<u32> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            for t in [&x, &w, &dw] {
+                t.zero_grad();
+            }
+            let p = Conv2dParams {
+                padding: [[1, 1], [1, 1]],
+                ..Default::default()
+            };
+            let pd = Conv2dParams { groups: 8, ..p };
+            let y = x
+                .conv2d(&w, None, p)
+                .sum_all()
+                .add(&x.conv2d(&dw, None, pd).sum_all());
+            y.backward();
+            [x.grad().unwrap(), w.grad().unwrap(), dw.grad().unwrap()]
+                .concat()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        })
+    };
+    assert_eq!(run(1), run(3));
+}

@@ -99,7 +99,8 @@ pub struct FitConfig {
     pub drop_last: bool,
     /// Metrics besides the loss.
     pub metrics: Vec<Metric>,
-    /// Show an indicatif progress bar and one line per epoch.
+    /// Show an indicatif progress bar (on a terminal) and one line per
+    /// epoch (on stderr otherwise).
     pub progress: bool,
     /// Early stopping.
     pub early_stopping: Option<EarlyStopping>,
@@ -494,7 +495,12 @@ pub fn fit_loader(
                 line += &format!(" - val_{n} {v:.4}");
             }
             line += &format!(" - {:.2}s", log.seconds);
-            pb.finish_with_message(line);
+            if pb.is_hidden() {
+                // Not a terminal (CI logs, pipes): one plain line per epoch.
+                eprintln!("Epoch {}/{}: {line}", epoch + 1, cfg.epochs);
+            } else {
+                pb.finish_with_message(line);
+            }
         }
         history.epochs.push(log);
         if let Some(p) = &cfg.checkpoint {
