@@ -11,6 +11,7 @@
 //! | [`batch_norm`] | [`BatchNorm1d`], [`BatchNorm2d`] |
 //! | [`dropout`], [`flatten`], [`embedding`] | [`Dropout`], [`Flatten`], [`Embedding`] |
 //! | [`activation`] | [`ReLU`], [`ReLU6`], [`LeakyReLU`], [`PReLU`], [`ELU`], [`Sigmoid`], [`Tanh`], [`Softmax`], [`LogSoftmax`] |
+//! | [`rnn`], [`gru`], [`lstm`] | [`Rnn`], [`Gru`], [`Lstm`] (PyTorch's equations, gate order and parameter names) |
 //! | [`sequential`] | [`Sequential`] and `summary()` |
 //!
 //! Layout is channels-last throughout (NHWC images, NWC sequences, OHWI /
@@ -54,12 +55,16 @@ pub mod depthwise_conv2d;
 pub mod dropout;
 pub mod embedding;
 pub mod flatten;
+pub mod gru;
 pub mod init;
 pub mod linear;
 pub mod loss;
+pub mod lstm;
 pub mod module;
 pub mod padding;
 pub mod pool;
+mod recurrent;
+pub mod rnn;
 pub mod sequential;
 
 pub use activation::{LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6, Sigmoid, Softmax, Tanh, ELU};
@@ -70,10 +75,13 @@ pub use depthwise_conv2d::DepthwiseConv2d;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use flatten::Flatten;
+pub use gru::Gru;
 pub use init::Init;
 pub use linear::Linear;
 pub use loss::{bce_with_logits, cross_entropy, huber_loss, l1_loss, mse_loss, Loss};
+pub use lstm::Lstm;
 pub use module::Module;
 pub use padding::Padding;
 pub use pool::{AvgPool1d, AvgPool2d, GlobalAvgPool, MaxPool1d, MaxPool2d};
+pub use rnn::Rnn;
 pub use sequential::Sequential;
