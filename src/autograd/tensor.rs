@@ -314,7 +314,8 @@ impl Tensor {
     ///
     /// # Panics
     /// If the tensor has more than one element (use
-    /// [`backward_with`](Self::backward_with)).
+    /// [`backward_with`](Self::backward_with)), or if it does not require a
+    /// gradient (nothing in its graph does, or it was made under `no_grad`).
     pub fn backward(&self) {
         assert_eq!(
             self.numel(),
