@@ -46,7 +46,6 @@
 
 pub mod gradcheck;
 pub mod ops;
-pub mod pool;
 pub mod rng;
 pub mod tape;
 pub mod tensor;

@@ -106,7 +106,6 @@ pub(crate) fn backward(root: &Tensor, grad: Vec<f32>) {
                     let out = t.data();
                     (node.backward)(&g, &out, &needs)
                 };
-                super::pool::give(g);
                 for ((p, pg), need) in node.parents.iter().zip(parent_grads).zip(needs) {
                     let Some(pg) = pg else { continue };
                     if !need {
@@ -121,7 +120,6 @@ pub(crate) fn backward(root: &Tensor, grad: Vec<f32>) {
                     match grads.get_mut(&p.id()) {
                         Some(acc) => {
                             acc.iter_mut().zip(&pg).for_each(|(a, b)| *a += b);
-                            super::pool::give(pg);
                         }
                         None => {
                             grads.insert(p.id(), pg);

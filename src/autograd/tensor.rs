@@ -40,9 +40,6 @@ pub(crate) struct Inner {
 /// the stack through recursive `Arc` drops.
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Ok(d) = self.data.get_mut() {
-            super::pool::give(std::mem::take(d));
-        }
         let Some(node) = self.node.take() else { return };
         // Backward closures only hold clones of parents, which `parents`
         // still owns, so dropping the closure first never recurses.
@@ -288,9 +285,7 @@ impl Tensor {
 
     /// Forgets the accumulated gradient (PyTorch's `zero_grad(set_to_none=True)`).
     pub fn zero_grad(&self) {
-        if let Some(g) = self.grad_mut().take() {
-            super::pool::give(g);
-        }
+        *self.grad_mut() = None;
     }
 
     pub(crate) fn accumulate_grad(&self, g: Vec<f32>) {
@@ -298,7 +293,6 @@ impl Tensor {
         match slot.as_mut() {
             Some(acc) => {
                 acc.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
-                super::pool::give(g);
             }
             None => *slot = Some(g),
         }

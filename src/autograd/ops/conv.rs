@@ -314,7 +314,7 @@ impl Tensor {
             return self.conv2d_depthwise(weight, bias, geo, par);
         }
 
-        let mut out = crate::autograd::pool::take(n * pix * o);
+        let mut out = vec![0.0; n * pix * o];
         let beta = if let Some(b) = bias {
             let bd = b.data();
             out.chunks_exact_mut(o).for_each(|r| r.copy_from_slice(&bd));
@@ -326,13 +326,7 @@ impl Tensor {
         let mut cols = if pointwise {
             Vec::new()
         } else {
-            let len = n * g * pix * k;
-            // Dense im2col writes every value; the other kind needs zeros.
-            if geo.dense_im2col() {
-                crate::autograd::pool::take(len)
-            } else {
-                crate::autograd::pool::take_zeroed(len)
-            }
+            vec![0.0; n * g * pix * k]
         };
         {
             let xd = self.data();
@@ -407,7 +401,6 @@ impl Tensor {
         if pointwise {
             cols = self.to_vec();
         }
-        let cols = crate::autograd::pool::Recycled(cols);
 
         let w = weight.clone();
         let parents: Vec<&Tensor> = match bias {
@@ -429,7 +422,7 @@ impl Tensor {
                 let need_x = needs[0];
                 let need_w = needs[1];
                 let mut gx = if need_x {
-                    crate::autograd::pool::take_zeroed(geo.n * img)
+                    vec![0.0; geo.n * img]
                 } else {
                     Vec::new()
                 };
@@ -453,7 +446,7 @@ impl Tensor {
                     };
                     let mut gw = Vec::new();
                     if need_w {
-                        gw = crate::autograd::pool::take_zeroed(geo.o * k);
+                        gw = vec![0.0; geo.o * k];
                         if geo.g == 1 {
                             gemm(
                                 geo.o,
@@ -501,7 +494,7 @@ impl Tensor {
                             );
                         } else if geo.g == 1 {
                             // One GEMM for the whole chunk, then col2im per image.
-                            let mut dcols = crate::autograd::pool::take(nc * pix * k);
+                            let mut dcols = vec![0.0; nc * pix * k];
                             gemm(
                                 nc * pix,
                                 geo.o,
@@ -520,9 +513,8 @@ impl Tensor {
                                     &mut gx_c[i * img..][..img],
                                 );
                             }
-                            crate::autograd::pool::give(dcols);
                         } else {
-                            let mut dcols = crate::autograd::pool::take(pix * k);
+                            let mut dcols = vec![0.0; pix * k];
                             for i in 0..nc {
                                 let dx = &mut gx_c[i * img..][..img];
                                 for gi in 0..geo.g {
@@ -550,7 +542,6 @@ impl Tensor {
                     let mut acc = vec![0.0; geo.o * k];
                     for p in partial_gw {
                         acc.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
-                        crate::autograd::pool::give(p);
                     }
                     acc
                 });
@@ -605,7 +596,7 @@ impl Tensor {
             }
             t
         };
-        let mut out = crate::autograd::pool::take_zeroed(n * img_out);
+        let mut out = vec![0.0; n * img_out];
         if let Some(b) = bias {
             let bd = b.data();
             out.chunks_exact_mut(o).for_each(|r| r.copy_from_slice(&bd));
@@ -654,7 +645,7 @@ impl Tensor {
                 let xd: &[f32] = &xd;
                 let (need_x, need_w) = (needs[0], needs[1]);
                 let mut gx = if need_x {
-                    crate::autograd::pool::take_zeroed(n * img_in)
+                    vec![0.0; n * img_in]
                 } else {
                     Vec::new()
                 };

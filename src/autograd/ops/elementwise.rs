@@ -104,7 +104,7 @@ pub(crate) fn broadcast_map(
     f: impl Fn(f32, f32) -> f32,
 ) -> (Vec<usize>, Vec<f32>) {
     if ashape == bshape {
-        let mut out = crate::autograd::pool::take(a.len());
+        let mut out = vec![0.0; a.len()];
         for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
             *o = f(x, y);
         }
@@ -386,7 +386,7 @@ impl Tensor {
         f: impl Fn(f32) -> f32,
         df: impl Fn(f32, f32) -> f32 + Send + Sync + 'static,
     ) -> Tensor {
-        let data = crate::autograd::pool::map(&self.data(), f);
+        let data = self.data().iter().map(|&x| f(x)).collect::<Vec<f32>>();
         let x = self.clone();
         Tensor::from_op(
             name,
@@ -395,7 +395,7 @@ impl Tensor {
             &[self],
             move |g, y, _| {
                 let xd = x.data();
-                let mut gx = crate::autograd::pool::take(g.len());
+                let mut gx = vec![0.0; g.len()];
                 for ((o, &g), (&x, &y)) in gx.iter_mut().zip(g).zip(xd.iter().zip(y)) {
                     *o = g * df(x, y);
                 }

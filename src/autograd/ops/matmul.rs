@@ -89,7 +89,7 @@ impl Tensor {
         };
         let batch: usize = batch_shape.iter().product();
         let (a_batched, b_batched) = (!ba.is_empty(), !bb.is_empty());
-        let mut data = crate::autograd::pool::take(batch * m * n);
+        let mut data = vec![0.0; batch * m * n];
         {
             let (ad, bd) = (self.data(), other.data());
             if a_batched && !b_batched {
@@ -138,7 +138,7 @@ impl Tensor {
             let (ad, bd) = (a.data(), b.data());
             // dA = dC·Bᵀ, dB = Aᵀ·dC (summed over the batch for a shared side).
             let ga = needs[0].then(|| {
-                let mut ga = crate::autograd::pool::take_zeroed(ad.len());
+                let mut ga = vec![0.0; ad.len()];
                 if a_batched && !b_batched {
                     gemm(batch * m, n, k, (g, n, 1), (&bd, 1, n), 0.0, &mut ga, k, 1);
                 } else {
@@ -159,7 +159,7 @@ impl Tensor {
                 ga
             });
             let gb = needs[1].then(|| {
-                let mut gb = crate::autograd::pool::take_zeroed(bd.len());
+                let mut gb = vec![0.0; bd.len()];
                 if a_batched && !b_batched {
                     gemm(k, batch * m, n, (&ad, 1, k), (g, n, 1), 0.0, &mut gb, n, 1);
                 } else {
@@ -202,7 +202,7 @@ impl Tensor {
             );
         }
         let rows = self.numel() / in_f;
-        let mut data = crate::autograd::pool::take(rows * out_f);
+        let mut data = vec![0.0; rows * out_f];
         let beta = if let Some(b) = bias {
             let bd = b.data();
             data.chunks_exact_mut(out_f)
@@ -231,7 +231,7 @@ impl Tensor {
         };
         Tensor::from_op("linear", shape, data, &parents, move |g, _, needs| {
             let gx = needs[0].then(|| {
-                let mut gx = crate::autograd::pool::take(rows * in_f);
+                let mut gx = vec![0.0; rows * in_f];
                 gemm(
                     rows,
                     out_f,
@@ -246,7 +246,7 @@ impl Tensor {
                 gx
             });
             let gw = needs[1].then(|| {
-                let mut gw = crate::autograd::pool::take(out_f * in_f);
+                let mut gw = vec![0.0; out_f * in_f];
                 gemm(
                     out_f,
                     rows,

@@ -90,7 +90,7 @@ impl Tensor {
     /// maximal element of each window.
     pub fn max_pool2d(&self, p: Pool2dParams) -> Tensor {
         let (n, h, w, c, oh, ow) = pool_dims(self.shape(), &p, "max_pool2d");
-        let mut out = crate::autograd::pool::take(n * oh * ow * c);
+        let mut out = vec![0.0; n * oh * ow * c];
         out.fill(f32::NEG_INFINITY);
         assert!(
             self.numel() < u32::MAX as usize,
@@ -150,7 +150,7 @@ impl Tensor {
             out,
             &[self],
             move |g, _, _| {
-                let mut gx = crate::autograd::pool::take_zeroed(total);
+                let mut gx = vec![0.0; total];
                 for (o, &i) in arg.iter().enumerate() {
                     if i != u32::MAX {
                         gx[i as usize] += g[o];
@@ -166,7 +166,7 @@ impl Tensor {
         let (n, h, w, c, oh, ow) = pool_dims(self.shape(), &p, "avg_pool2d");
         let mut count = vec![0u32; oh * ow];
         for_each_window(h, w, oh, ow, &p, |op, ip| count[op] += ip.is_some() as u32);
-        let mut out = crate::autograd::pool::take_zeroed(n * oh * ow * c);
+        let mut out = vec![0.0; n * oh * ow * c];
         {
             let x = self.data();
             for b in 0..n {
@@ -187,7 +187,7 @@ impl Tensor {
             out,
             &[self],
             move |g, _, _| {
-                let mut gx = crate::autograd::pool::take_zeroed(total);
+                let mut gx = vec![0.0; total];
                 for b in 0..n {
                     let (xo, oo) = (b * h * w * c, b * oh * ow * c);
                     for_each_window(h, w, oh, ow, &p, |op, ip| {
