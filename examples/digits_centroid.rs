@@ -9,16 +9,16 @@
 //!
 //! `cargo run --release --features std --example digits_centroid`
 
-use edgegrad::export::{ModelBuilder, Quant};
+use edgegrad::export::{BuiltModel, ModelBuilder, Quant};
 use edgegrad::model::{AlignedModel, Interpreter, Model, OpResolver};
 use edgegrad::quant::{quantize_value, Activation};
 use edgegrad::tensor::DType;
 use std::error::Error;
 
 /// Images (pixels scaled to [0, 1]) and their labels.
-type Digits = (Vec<[f32; 64]>, Vec<usize>);
+pub type Digits = (Vec<[f32; 64]>, Vec<usize>);
 
-fn read_digits(path: &str) -> Result<Digits, Box<dyn Error>> {
+pub fn read_digits(path: &str) -> Result<Digits, Box<dyn Error>> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     let mut xs = Vec::new();
     let mut ys = Vec::new();
@@ -43,19 +43,32 @@ fn read_digits(path: &str) -> Result<Digits, Box<dyn Error>> {
     Ok((xs, ys))
 }
 
-fn argmax<T: PartialOrd + Copy>(v: &[T]) -> usize {
+pub fn argmax<T: PartialOrd + Copy>(v: &[T]) -> usize {
     (0..v.len()).fold(0, |best, i| if v[i] > v[best] { i } else { best })
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let (train_x, train_y) = read_digits(&format!("{root}/data/digits8x8_train.csv"))?;
-    let (test_x, test_y) = read_digits(&format!("{root}/data/digits8x8_test.csv"))?;
+/// The classifier: centroids, the equivalent linear layer in f32, and its
+/// int8 model file with the input's quantization.
+pub struct Centroids {
+    /// Class centroids.
+    pub mu: [[f32; 64]; 10],
+    /// Biases −½|μ_c|².
+    pub bias: Vec<f32>,
+    /// The int8 model file.
+    pub built: BuiltModel,
+    /// Input scale and zero point.
+    pub input_quant: (f32, i32),
+}
 
+/// Fits the centroids on the training split and builds the int8 model.
+pub fn centroid_model(
+    train_x: &[[f32; 64]],
+    train_y: &[usize],
+) -> Result<Centroids, Box<dyn Error>> {
     // Centroids and the equivalent linear layer, in f32.
     let mut mu = [[0f32; 64]; 10];
     let mut count = [0f32; 10];
-    for (x, &y) in train_x.iter().zip(&train_y) {
+    for (x, &y) in train_x.iter().zip(train_y) {
         for (m, v) in mu[y].iter_mut().zip(x) {
             *m += v;
         }
@@ -73,11 +86,6 @@ fn main() -> Result<(), Box<dyn Error>> {
             .map(|c| bias[c] + mu[c].iter().zip(x).map(|(a, b)| a * b).sum::<f32>())
             .collect()
     };
-    let f32_correct = test_x
-        .iter()
-        .zip(&test_y)
-        .filter(|(x, &y)| argmax(&scores(x)) == y)
-        .count();
 
     // Quantize: input [0, 1] → int8, symmetric per-class weights, int32
     // bias, output range calibrated on the training set.
@@ -129,6 +137,34 @@ fn main() -> Result<(), Box<dyn Error>> {
     let probs = b.softmax(logits, 1.0)?;
     b.output(probs);
     let built = b.build()?;
+    Ok(Centroids {
+        mu,
+        bias,
+        built,
+        input_quant: (in_scale, in_zp),
+    })
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let (train_x, train_y) = read_digits(&format!("{root}/data/digits8x8_train.csv"))?;
+    let (test_x, test_y) = read_digits(&format!("{root}/data/digits8x8_test.csv"))?;
+    let Centroids {
+        mu,
+        bias,
+        built,
+        input_quant: (in_scale, in_zp),
+    } = centroid_model(&train_x, &train_y)?;
+    let scores = |x: &[f32; 64]| -> Vec<f32> {
+        (0..10)
+            .map(|c| bias[c] + mu[c].iter().zip(x).map(|(a, b)| a * b).sum::<f32>())
+            .collect()
+    };
+    let f32_correct = test_x
+        .iter()
+        .zip(&test_y)
+        .filter(|(x, &y)| argmax(&scores(x)) == y)
+        .count();
 
     // Run it exactly as a device would.
     let file = AlignedModel::new(&built.bytes);

@@ -191,6 +191,51 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The variant's name (`"CrcMismatch"`): a short, allocation-free and
+    /// format-free description for firmware that cannot afford
+    /// `core::fmt` (the `Display` text says more).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Error::RankTooLarge { .. } => "RankTooLarge",
+            Error::ShapeOverflow => "ShapeOverflow",
+            Error::LengthMismatch { .. } => "LengthMismatch",
+            Error::ShapeMismatch => "ShapeMismatch",
+            Error::DTypeMismatch => "DTypeMismatch",
+            Error::InvalidParameter => "InvalidParameter",
+            Error::Truncated { .. } => "Truncated",
+            Error::TrailingBytes => "TrailingBytes",
+            Error::BadMagic => "BadMagic",
+            Error::UnsupportedVersion { .. } => "UnsupportedVersion",
+            Error::BadHeaderLength => "BadHeaderLength",
+            Error::CrcMismatch { .. } => "CrcMismatch",
+            Error::MisalignedModel => "MisalignedModel",
+            Error::BadSection => "BadSection",
+            Error::TooManyEntries => "TooManyEntries",
+            Error::UnknownDType { .. } => "UnknownDType",
+            Error::BadShape { .. } => "BadShape",
+            Error::UnknownStorage { .. } => "UnknownStorage",
+            Error::ConstantOutOfBounds { .. } => "ConstantOutOfBounds",
+            Error::MisalignedTensor { .. } => "MisalignedTensor",
+            Error::ArenaOffsetOutOfBounds { .. } => "ArenaOffsetOutOfBounds",
+            Error::ArenaSizeMismatch { .. } => "ArenaSizeMismatch",
+            Error::OverlappingTensors { .. } => "OverlappingTensors",
+            Error::BadQuantization { .. } => "BadQuantization",
+            Error::UnknownOpCode { .. } => "UnknownOpCode",
+            Error::TensorIndexOutOfRange { .. } => "TensorIndexOutOfRange",
+            Error::WrongArity { .. } => "WrongArity",
+            Error::BadOpDTypes { .. } => "BadOpDTypes",
+            Error::BadOpShapes { .. } => "BadOpShapes",
+            Error::BadOpOptions { .. } => "BadOpOptions",
+            Error::BadDataflow { .. } => "BadDataflow",
+            Error::BadModelIo => "BadModelIo",
+            Error::ArenaTooSmall { .. } => "ArenaTooSmall",
+            Error::OpNotRegistered { .. } => "OpNotRegistered",
+            Error::NoSuchIo { .. } => "NoSuchIo",
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use Error::*;

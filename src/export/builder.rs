@@ -226,6 +226,16 @@ impl ModelBuilder {
         Ok(t)
     }
 
+    /// The shape of tensor `t`.
+    pub fn shape_of(&self, t: TensorId) -> Result<Vec<usize>, Error> {
+        Ok(self.def(t)?.shape.clone())
+    }
+
+    /// The quantization of tensor `t`.
+    pub fn quant_of(&self, t: TensorId) -> Result<Quant, Error> {
+        Ok(self.def(t)?.quant.clone())
+    }
+
     /// Marks `t` as a model output (in call order).
     pub fn output(&mut self, t: TensorId) {
         self.outputs.push(t.0);

@@ -1,8 +1,17 @@
 //! Host-side model export (feature `std`): the [`ModelBuilder`] that
-//! assembles a graph and writes the model file, and the writer under it.
+//! assembles a graph and writes the model file, calibration and
+//! post-training quantization, and [`export_sequential`], which turns a
+//! trained [`Sequential`](crate::nn::Sequential) into an int8, f16 or f32
+//! model file.
 
 mod builder;
+pub mod calibrate;
+mod sequential;
 mod writer;
 
 pub use builder::{BuiltModel, ConvOptions, ModelBuilder, PoolOptions, Quant, TensorId};
+pub use calibrate::Calibration;
+pub use sequential::{
+    export_sequential, ExportDtype, ExportError, ExportOptions, ExportedModel, LayerReport,
+};
 pub use writer::{write_atomic, PlanReport};

@@ -112,10 +112,30 @@ impl<'a> Model<'a> {
     /// Parses and validates a model file. `bytes` must start on a 16-byte
     /// boundary (constants are read in place).
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, Error> {
+        Self::validate(bytes, super::ops::validate)
+    }
+
+    /// [`from_bytes`](Self::from_bytes) for a firmware: the same checks,
+    /// but each operator is validated by the code `resolver` registered for
+    /// it, so the validation of ops the firmware does not run is not linked
+    /// either. An op `resolver` lacks is [`Error::OpNotRegistered`].
+    pub fn from_bytes_with(bytes: &'a [u8], resolver: &super::OpResolver) -> Result<Self, Error> {
+        Self::validate(bytes, |model: &Model<'_>, op: &OpInfo<'_>| {
+            match resolver.validator(op.code) {
+                Some(check) => check(model, op),
+                None => Err(Error::OpNotRegistered { op: op.index }),
+            }
+        })
+    }
+
+    fn validate(
+        bytes: &'a [u8],
+        check_op: impl Fn(&Model<'_>, &OpInfo<'_>) -> Result<(), Error>,
+    ) -> Result<Self, Error> {
         let model = Self::parse_header(bytes)?;
         model.validate_tensors()?;
         model.validate_io()?;
-        model.validate_ops()?;
+        model.validate_ops(check_op)?;
         model.validate_plan()?;
         Ok(model)
     }
@@ -469,7 +489,10 @@ impl<'a> Model<'a> {
 
     /// Each op: indices in range, outputs in the arena and written once,
     /// inputs written before they are read, then the op's own checks.
-    fn validate_ops(&self) -> Result<(), Error> {
+    fn validate_ops(
+        &self,
+        check_op: impl Fn(&Model<'_>, &OpInfo<'_>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         // written[t]: a model input or an earlier op's output.
         let mut written = [false; MAX_TENSORS];
         for &t in self.inputs() {
@@ -508,7 +531,7 @@ impl<'a> Model<'a> {
             {
                 return Err(Error::BadOpOptions { op: opi });
             }
-            super::ops::validate(self, &op)?;
+            check_op(self, &op)?;
         }
         for &t in self.outputs() {
             if !written[t as usize] {

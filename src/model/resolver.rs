@@ -28,10 +28,12 @@ use crate::Error;
 /// A kernel entry point: runs `op` of `model` on `arena`.
 pub type EvalFn = fn(&Model<'_>, &OpInfo<'_>, &mut [u8]) -> Result<(), Error>;
 
-/// A fixed table of kernels, one slot per (op, kernel type).
+/// A fixed table of kernels, one slot per (op, kernel type), and the
+/// validation of each registered op.
 #[derive(Clone, Copy)]
 pub struct OpResolver {
     table: [[Option<EvalFn>; KERNEL_TYPE_COUNT]; OPCODE_COUNT],
+    validators: [Option<ops::ValidateFn>; OPCODE_COUNT],
 }
 
 impl core::fmt::Debug for OpResolver {
@@ -55,6 +57,7 @@ macro_rules! resolver_methods {
                 #[doc = concat!("Registers `", stringify!($f), "`.")]
                 pub const fn $method(mut self) -> Self {
                     self.table[OpCode::$op as usize][KernelType::$kt as usize] = Some($f);
+                    self.validators[OpCode::$op as usize] = Some(ops::validator(OpCode::$op));
                     self
                 }
             )*)*
@@ -169,6 +172,7 @@ impl OpResolver {
     pub const fn new() -> Self {
         OpResolver {
             table: [[None; KERNEL_TYPE_COUNT]; OPCODE_COUNT],
+            validators: [None; OPCODE_COUNT],
         }
     }
 
@@ -199,6 +203,11 @@ impl OpResolver {
     /// compile-time check.
     pub const fn covers(&self, needed: OpSet) -> bool {
         self.provides().covers(needed)
+    }
+
+    /// The validation of `op`, if any kernel of it is registered.
+    pub fn validator(&self, op: OpCode) -> Option<ops::ValidateFn> {
+        self.validators[op as usize]
     }
 
     /// The kernel for `(op, kt)`, if registered.

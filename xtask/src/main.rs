@@ -3,14 +3,16 @@
 //!
 //! ```text
 //! cargo xtask demo          the main job, end to end
-//! cargo xtask test          everything CI runs: fmt, clippy, tests, no_std builds, docs
+//! cargo xtask test          everything CI runs: fmt, clippy, tests, no_std builds, docs, boards
 //! cargo xtask fuzz [SECS]   fuzz Model::from_bytes with cargo-fuzz (nightly)
+//! cargo xtask qemu          run models on the QEMU boards, check outputs against the host
 //! ```
 //!
 //! Each command lives in its own module; `main` only dispatches.
 
 mod demo;
 mod fuzz;
+mod qemu;
 mod test;
 mod util;
 
@@ -24,9 +26,15 @@ commands:
                 accuracy, arena size and model size
   test          install what is missing (rustup targets), then run everything CI
                 runs: cargo fmt --check, clippy -D warnings, the test suite,
-                the no_std builds for thumbv7em/thumbv7m/thumbv6m, cargo doc
+                the no_std builds for thumbv7em/thumbv7m/thumbv6m, cargo doc, fmt and
+                clippy over the board crates, then `qemu` (below)
   fuzz [SECS]   fuzz Model::from_bytes for SECS seconds (default 60) with
                 cargo-fuzz on the nightly toolchain; installs cargo-fuzz if missing
+  qemu          build small fixed models on the host (int8 MLP, int8 CNN, f16 CNN,
+                digits), run them in the boards/qemu-m4 and boards/qemu-m3 firmware
+                under QEMU, check every output against the host interpreter's (int8
+                byte for byte), print instructions per inference, flash and RAM;
+                installs qemu-system-arm with apt-get when missing (as root)
 ";
 
 fn main() -> ExitCode {
@@ -35,6 +43,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(),
         Some("test") => test::run(),
         Some("fuzz") => fuzz::run(args.get(1).map(String::as_str)),
+        Some("qemu") => qemu::run(),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");
             Ok(())

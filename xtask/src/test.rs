@@ -1,5 +1,7 @@
-//! `cargo xtask test`: everything CI checks, in the order that fails fastest.
+//! `cargo xtask test`: everything CI checks, in the order that fails fastest;
+//! the QEMU boards last (`cargo xtask qemu`).
 
+use crate::qemu;
 use crate::util::{cargo, ensure_targets, run as sh, NO_STD_TARGETS};
 
 pub fn run() -> Result<(), String> {
@@ -38,5 +40,7 @@ pub fn run() -> Result<(), String> {
     sh(cargo()
         .args(["doc", "--no-deps", "--all-features"])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
-    Ok(())
+    // The board crates (outside the workspace), then the boards under QEMU.
+    qemu::lint()?;
+    qemu::run()
 }

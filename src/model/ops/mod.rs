@@ -26,25 +26,34 @@ use crate::tensor::{DType, Element, TensorMut, TensorView};
 use crate::Error;
 use core::ops::Range;
 
-/// Runs the op-specific checks of `op`.
-pub(crate) fn validate(model: &Model<'_>, op: &OpInfo<'_>) -> Result<(), Error> {
-    match op.code {
-        OpCode::Conv2d => conv2d::validate(model, op),
-        OpCode::DepthwiseConv2d => depthwise_conv2d::validate(model, op),
-        OpCode::FullyConnected => fully_connected::validate(model, op),
-        OpCode::MaxPool2d | OpCode::AvgPool2d => pooling::validate_window(model, op),
-        OpCode::GlobalAvgPool => pooling::validate_global(model, op),
-        OpCode::Add => add::validate(model, op),
-        OpCode::Mul => mul::validate(model, op),
+/// An op's validation: its element types, shapes and option words.
+pub type ValidateFn = fn(&Model<'_>, &OpInfo<'_>) -> Result<(), Error>;
+
+/// The validation of `code`. A `const fn`, so that a resolver built in a
+/// `const` links only the validators of the ops it registers.
+pub const fn validator(code: OpCode) -> ValidateFn {
+    match code {
+        OpCode::Conv2d => conv2d::validate,
+        OpCode::DepthwiseConv2d => depthwise_conv2d::validate,
+        OpCode::FullyConnected => fully_connected::validate,
+        OpCode::MaxPool2d | OpCode::AvgPool2d => pooling::validate_window,
+        OpCode::GlobalAvgPool => pooling::validate_global,
+        OpCode::Add => add::validate,
+        OpCode::Mul => mul::validate,
         OpCode::Relu | OpCode::Relu6 | OpCode::LeakyRelu | OpCode::Sigmoid | OpCode::Tanh => {
-            activation::validate(model, op)
+            activation::validate
         }
-        OpCode::Softmax => softmax::validate(model, op),
-        OpCode::Reshape => reshape::validate(model, op),
-        OpCode::Concatenation => concatenation::validate(model, op),
-        OpCode::Quantize | OpCode::Dequantize => quantize::validate(model, op),
-        OpCode::Pad => pad::validate(model, op),
+        OpCode::Softmax => softmax::validate,
+        OpCode::Reshape => reshape::validate,
+        OpCode::Concatenation => concatenation::validate,
+        OpCode::Quantize | OpCode::Dequantize => quantize::validate,
+        OpCode::Pad => pad::validate,
     }
+}
+
+/// Runs the op-specific checks of `op` (every op's validation linked).
+pub(crate) fn validate(model: &Model<'_>, op: &OpInfo<'_>) -> Result<(), Error> {
+    validator(op.code)(model, op)
 }
 
 /// Checks the numbers of inputs (`min_in..=max_in`) and outputs (exactly 1).

@@ -1,0 +1,365 @@
+//! The host side of the host↔device bit-exactness test (`cargo xtask
+//! qemu`): builds a few small models with seeded random weights, their
+//! inputs, and the outputs the host interpreter computes for them.
+//!
+//! ```text
+//! cargo run --release --features std --example qemu_fixtures -- OUTDIR [--defaults BOARDS_DIR]
+//! ```
+//!
+//! For each model NAME it writes to OUTDIR:
+//! - `NAME.egm`, the model file;
+//! - `NAME.egi`, the inputs (format: `boards/common/src/inputs.rs`);
+//! - `NAME.expected`, what the board firmware must print: a header line
+//!   `# model=NAME outputs=<dtype>[,<dtype>…] samples=N correct=K|-`, then
+//!   one `y <index> <hex of output 0> [<hex of output 1> …]` line per
+//!   sample, the bytes of each output tensor as the interpreter leaves them;
+//!
+//! and `fixtures.txt`, the model names, one a line.
+//!
+//! The last model, `default`, is the boards' default embedded model: the
+//! digits centroid classifier with the first 32 test digits. With
+//! `--defaults BOARDS_DIR` it is also copied to each board
+//! (`BOARDS_DIR/<board>/model/default.{egm,egi}`), where `cargo xtask qemu`
+//! checks that it is current.
+//!
+//! The models: an int8 MLP, an int8 CNN (conv, depthwise conv, add, max
+//! and average pooling, reshape, fully connected, softmax), an f16 CNN
+//! (conv, max pooling, fully connected, tanh, softmax) and the digits
+//! nearest-centroid classifier of `examples/digits_centroid.rs` on the
+//! whole test split, with labels; then `default` (below).
+
+#[path = "support/device_fixture.rs"]
+mod device_fixture;
+
+#[path = "digits_centroid.rs"]
+#[allow(dead_code)]
+mod digits_centroid;
+
+use edgegrad::export::{BuiltModel, ConvOptions, ModelBuilder, PoolOptions, Quant, TensorId};
+use edgegrad::kernels::Padding;
+use edgegrad::model::{AlignedModel, Model};
+use edgegrad::quant::{quantize_value, Activation};
+use edgegrad::tensor::DType;
+use half::f16;
+use std::error::Error;
+use std::path::Path;
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// SplitMix64: a tiny seeded generator, so every run writes the same files.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [lo, hi).
+    fn uniform(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    fn i8s(&mut self, n: usize, lo: i8, hi: i8) -> Vec<i8> {
+        let span = (hi as i64 - lo as i64 + 1) as u64;
+        (0..n)
+            .map(|_| (lo as i64 + (self.next_u64() % span) as i64) as i8)
+            .collect()
+    }
+
+    fn i32s(&mut self, n: usize, lo: i32, hi: i32) -> Vec<i32> {
+        let span = (hi as i64 - lo as i64 + 1) as u64;
+        (0..n)
+            .map(|_| (lo as i64 + (self.next_u64() % span) as i64) as i32)
+            .collect()
+    }
+
+    fn f16s(&mut self, n: usize, amp: f32) -> Vec<f16> {
+        (0..n)
+            .map(|_| f16::from_f32(self.uniform(-amp, amp)))
+            .collect()
+    }
+}
+
+/// One fixture: a model and its inputs.
+struct Fixture {
+    name: &'static str,
+    model: BuiltModel,
+    /// Samples back to back (every model input's bytes, in order).
+    samples: Vec<u8>,
+    labels: Option<Vec<u16>>,
+}
+
+/// Int8 weights `[OC, …]` with per-channel scales, and an int32 bias.
+struct ConvWeights {
+    filter: TensorId,
+    bias: TensorId,
+}
+
+/// Random per-channel int8 weights of `shape` (channel axis `axis`) and a
+/// small random bias of `bias_len` entries.
+fn s8_weights(
+    b: &mut ModelBuilder,
+    rng: &mut Rng,
+    shape: &[usize],
+    axis: usize,
+    bias_len: usize,
+) -> Result<ConvWeights> {
+    let n: usize = shape.iter().product();
+    let scales: Vec<f32> = (0..shape[axis])
+        .map(|_| rng.uniform(0.004, 0.012))
+        .collect();
+    let filter = b.constant(
+        shape,
+        &rng.i8s(n, -127, 127),
+        Quant::PerChannel { scales, axis },
+    )?;
+    let bias = b.constant(&[bias_len], &rng.i32s(bias_len, -2000, 2000), Quant::None)?;
+    Ok(ConvWeights { filter, bias })
+}
+
+/// An output quantization that keeps a layer's typical outputs in range:
+/// sums of `fan_in` products of uniform int8 values have a standard
+/// deviation of about √fan_in × 73² in accumulator units.
+fn out_quant(in_scale: f32, fan_in: usize, zero_point: i32) -> Quant {
+    let acc_std = (fan_in as f32).sqrt() * 73.0 * 73.0;
+    Quant::per_tensor(in_scale * 0.008 * acc_std / 40.0, zero_point)
+}
+
+fn mlp_s8(rng: &mut Rng) -> Result<Fixture> {
+    let mut b = ModelBuilder::new();
+    let in_scale = 0.05;
+    let x = b.input(DType::I8, &[1, 32], Some(Quant::per_tensor(in_scale, -3)))?;
+    let mut h = x;
+    let mut scale = in_scale;
+    for (fan_in, width, act) in [
+        (32, 24, Activation::Relu),
+        (24, 16, Activation::Relu),
+        (16, 10, Activation::None),
+    ] {
+        let w = s8_weights(&mut b, rng, &[width, fan_in], 0, width)?;
+        let q = out_quant(scale, fan_in, -128 * (act == Activation::Relu) as i32);
+        scale = qa_scale(&q);
+        h = b.fully_connected(h, w.filter, Some(w.bias), act, Some(q))?;
+    }
+    // Logits of standard deviation ~40 steps: a beta that keeps the
+    // probabilities away from one-hot, so they test something.
+    let y = b.softmax(h, 1.5 / (40.0 * scale))?;
+    b.output(y);
+    b.output(h);
+    Ok(Fixture {
+        name: "mlp_s8",
+        model: b.build()?,
+        samples: rng
+            .i8s(24 * 32, -128, 127)
+            .iter()
+            .map(|&v| v as u8)
+            .collect(),
+        labels: None,
+    })
+}
+
+fn cnn_s8(rng: &mut Rng) -> Result<Fixture> {
+    let mut b = ModelBuilder::new();
+    let in_scale = 1.0 / 64.0;
+    let x = b.input(
+        DType::I8,
+        &[1, 8, 8, 3],
+        Some(Quant::per_tensor(in_scale, 0)),
+    )?;
+    let same = |activation| ConvOptions {
+        padding: Padding::Same,
+        activation,
+        ..ConvOptions::default()
+    };
+    // conv 3×3, 3 → 8, ReLU.
+    let w = s8_weights(&mut b, rng, &[8, 3, 3, 3], 0, 8)?;
+    let qa = out_quant(in_scale, 27, -128);
+    let a_scale = qa_scale(&qa);
+    let a = b.conv2d(x, w.filter, Some(w.bias), same(Activation::Relu), Some(qa))?;
+    // depthwise 3×3, ×1, ReLU6.
+    let w = s8_weights(&mut b, rng, &[1, 3, 3, 8], 3, 8)?;
+    let qd = out_quant(a_scale, 9, -128);
+    let d = b.depthwise_conv2d(
+        a,
+        w.filter,
+        Some(w.bias),
+        same(Activation::Relu6),
+        1,
+        Some(qd),
+    )?;
+    // residual add, then max pool 2×2 and average pool 2×2.
+    let s = b.add(
+        a,
+        d,
+        Activation::None,
+        Some(Quant::per_tensor(a_scale * 1.5, -128)),
+    )?;
+    let pool = |k| PoolOptions {
+        kernel: (k, k),
+        stride: (k, k),
+        padding: Padding::Valid,
+        activation: Activation::None,
+    };
+    let m = b.max_pool2d(s, pool(2))?;
+    let p = b.avg_pool2d(m, pool(2))?;
+    let f = b.reshape(p, &[1, 32])?;
+    let w = s8_weights(&mut b, rng, &[6, 32], 0, 6)?;
+    let ql = out_quant(a_scale * 1.5, 32, 0);
+    let beta = 1.5 / (40.0 * qa_scale(&ql));
+    let logits = b.fully_connected(f, w.filter, Some(w.bias), Activation::None, Some(ql))?;
+    let y = b.softmax(logits, beta)?;
+    b.output(y);
+    b.output(logits);
+    Ok(Fixture {
+        name: "cnn_s8",
+        model: b.build()?,
+        samples: rng
+            .i8s(16 * 192, -128, 127)
+            .iter()
+            .map(|&v| v as u8)
+            .collect(),
+        labels: None,
+    })
+}
+
+fn qa_scale(q: &Quant) -> f32 {
+    match q {
+        Quant::PerTensor { scale, .. } => *scale,
+        _ => 1.0,
+    }
+}
+
+fn cnn_f16(rng: &mut Rng) -> Result<Fixture> {
+    let mut b = ModelBuilder::new();
+    let x = b.input(DType::F16, &[1, 6, 6, 2], None)?;
+    let f = b.constant(&[4, 3, 3, 2], &rng.f16s(72, 0.4), Quant::None)?;
+    let bias = b.constant(&[4], &rng.f16s(4, 0.1), Quant::None)?;
+    let opts = ConvOptions {
+        activation: Activation::Relu,
+        ..ConvOptions::default()
+    };
+    let c = b.conv2d(x, f, Some(bias), opts, None)?;
+    let m = b.max_pool2d(
+        c,
+        PoolOptions {
+            kernel: (2, 2),
+            stride: (2, 2),
+            padding: Padding::Valid,
+            activation: Activation::None,
+        },
+    )?;
+    let flat = b.reshape(m, &[1, 16])?;
+    let w1 = b.constant(&[8, 16], &rng.f16s(128, 0.5), Quant::None)?;
+    let b1 = b.constant(&[8], &rng.f16s(8, 0.1), Quant::None)?;
+    let h = b.fully_connected(flat, w1, Some(b1), Activation::None, None)?;
+    let h = b.tanh(h)?;
+    let w2 = b.constant(&[5, 8], &rng.f16s(40, 1.0), Quant::None)?;
+    let logits = b.fully_connected(h, w2, None, Activation::None, None)?;
+    let y = b.softmax(logits, 1.0)?;
+    b.output(y);
+    let samples: Vec<u8> = rng
+        .f16s(16 * 72, 1.0)
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    Ok(Fixture {
+        name: "cnn_f16",
+        model: b.build()?,
+        samples,
+        labels: None,
+    })
+}
+
+/// The digits nearest-centroid classifier, on the first `n` test digits
+/// (all of them for `None`).
+fn digits(n: Option<usize>) -> Result<Fixture> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let (train_x, train_y) =
+        digits_centroid::read_digits(&format!("{root}/data/digits8x8_train.csv"))?;
+    let (test_x, test_y) =
+        digits_centroid::read_digits(&format!("{root}/data/digits8x8_test.csv"))?;
+    let c = digits_centroid::centroid_model(&train_x, &train_y)?;
+    let n = n.unwrap_or(test_x.len()).min(test_x.len());
+    let (scale, zp) = c.input_quant;
+    let samples = test_x[..n]
+        .iter()
+        .flatten()
+        .map(|&v| quantize_value(v, scale, zp) as u8)
+        .collect();
+    let labels = test_y[..n].iter().map(|&y| y as u16).collect();
+    Ok(Fixture {
+        name: "digits_centroid",
+        model: c.built,
+        samples,
+        labels: Some(labels),
+    })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: qemu_fixtures OUTDIR [--defaults BOARDS_DIR]";
+    let out = Path::new(args.first().ok_or(usage)?);
+    let defaults = match args.get(1).map(String::as_str) {
+        Some("--defaults") => Some(Path::new(args.get(2).ok_or(usage)?)),
+        None => None,
+        Some(_) => return Err(usage.into()),
+    };
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+
+    let mut rng = Rng(0x00ED_6E6A_AD00_0001);
+    let fixtures = [
+        mlp_s8(&mut rng)?,
+        cnn_s8(&mut rng)?,
+        cnn_f16(&mut rng)?,
+        digits(None)?,
+        Fixture {
+            name: "default",
+            ..digits(Some(32))?
+        },
+    ];
+    let mut list = String::new();
+    for fx in &fixtures {
+        let file = AlignedModel::new(&fx.model.bytes);
+        let model = Model::from_bytes(file.as_bytes())?;
+        let inputs_bytes = device_fixture::inputs_file(&model, &fx.samples, fx.labels.as_deref())
+            .map_err(|e| format!("{}: {e}", fx.name))?;
+        let expected = device_fixture::expected(fx.name, &model, &inputs_bytes)?;
+        write(&out.join(format!("{}.egm", fx.name)), &fx.model.bytes)?;
+        write(&out.join(format!("{}.egi", fx.name)), &inputs_bytes)?;
+        write(
+            &out.join(format!("{}.expected", fx.name)),
+            expected.as_bytes(),
+        )?;
+        list.push_str(fx.name);
+        list.push('\n');
+        println!(
+            "{:16} {:6} B model, {:5} B arena, {:4} samples",
+            fx.name,
+            fx.model.bytes.len(),
+            fx.model.plan.arena_size,
+            device_fixture::inputs::Inputs::parse(&inputs_bytes).map_or(0, |i| i.count()),
+        );
+    }
+    write(&out.join("fixtures.txt"), list.as_bytes())?;
+
+    if let Some(boards) = defaults {
+        for board in ["qemu-m4", "qemu-m3"] {
+            let dir = boards.join(board).join("model");
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            for ext in ["egm", "egi"] {
+                let from = out.join(format!("default.{ext}"));
+                std::fs::copy(&from, dir.join(format!("default.{ext}")))
+                    .map_err(|e| format!("{}: {e}", from.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
