@@ -5,7 +5,7 @@
 //! `cargo run --release --features std --example fine_tune`
 
 use edgegrad::autograd::manual_seed;
-use edgegrad::data::{read_csv, VecDataset};
+use edgegrad::data::{read_csv, Dataset, VecDataset};
 use edgegrad::nn::{Conv2d, Flatten, Linear, Loss, MaxPool2d, Module, Padding, ReLU, Sequential};
 use edgegrad::optim::Adam;
 use edgegrad::train::{

@@ -128,16 +128,6 @@ impl VecDataset {
         self
     }
 
-    /// Number of examples (also [`Dataset::len`]; inherent so no import is needed).
-    pub fn len(&self) -> usize {
-        self.targets.len()
-    }
-
-    /// True without examples.
-    pub fn is_empty(&self) -> bool {
-        self.targets.is_empty()
-    }
-
     /// All inputs, flat.
     pub fn inputs(&self) -> &[f32] {
         &self.inputs

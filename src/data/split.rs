@@ -21,7 +21,7 @@ pub fn train_val_split(n: usize, val_fraction: f32, seed: u64) -> (Vec<usize>, V
 /// once, fold sizes differ by at most one.
 ///
 /// ```
-/// use edgegrad::data::{kfold, Subset, VecDataset};
+/// use edgegrad::data::{kfold, Dataset, Subset, VecDataset};
 /// use edgegrad::nn::{Linear, Loss, Module, Sequential};
 /// use edgegrad::optim::Sgd;
 /// use edgegrad::train::{evaluate, fit, FitConfig, Metric};
