@@ -283,6 +283,8 @@ fn conv2d_all_options() {
         (2, 5, 4, 3, 3, 3, p(1, [[1, 1], [1, 1]], 1, 3)), // depthwise
         (2, 4, 4, 3, 6, 3, p(2, [[1, 1], [1, 1]], 1, 3)), // depthwise ×2
         (2, 3, 3, 4, 5, 1, p(1, [[0, 0], [0, 0]], 1, 1)), // pointwise
+        (1, 2, 3, 2, 3, 5, p(1, [[2, 2], [2, 2]], 1, 1)), // kernel wider than the input
+        (2, 4, 5, 1, 2, 3, p(3, [[0, 2], [2, 0]], 1, 1)), // one channel, stride 3
     ];
     for (n, h, w, c, o, k, prm) in cases {
         let x = rand(&mut rng, &[n, h, w, c], -1.0, 1.0);
