@@ -14,14 +14,15 @@
 
 #[path = "support/device_fixture.rs"]
 mod device_fixture;
+#[path = "support/digits_cnn.rs"]
+mod digits_cnn;
 
-use edgegrad::autograd::manual_seed;
-use edgegrad::data::{read_csv, Dataset, VecDataset};
+use edgegrad::data::{Dataset, VecDataset};
 use edgegrad::export::{
-    export_sequential, write_atomic, ExportDtype, ExportOptions, ExportedModel,
+    export_sequential, prepare_qat, write_atomic, ExportDtype, ExportOptions, ExportedModel,
 };
 use edgegrad::model::{AlignedModel, Interpreter, Model, OpResolver};
-use edgegrad::nn::{Conv2d, Flatten, Linear, Loss, MaxPool2d, Module, Padding, ReLU, Sequential};
+use edgegrad::nn::{Loss, Module};
 use edgegrad::optim::Adam;
 use edgegrad::quant::quantize_value;
 use edgegrad::train::{evaluate, fit, FitConfig, Metric};
@@ -29,12 +30,6 @@ use half::f16;
 use std::error::Error;
 use std::path::PathBuf;
 use std::time::Instant;
-
-fn load(path: &str) -> Result<VecDataset, Box<dyn Error>> {
-    Ok(read_csv(path, "label")?
-        .with_input_shape(&[8, 8, 1])
-        .map_inputs(|p| p / 16.0))
-}
 
 use device_fixture::argmax;
 
@@ -84,28 +79,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(root).join("target/demo"));
     std::fs::create_dir_all(&out_dir)?;
-    let train = load(&format!("{root}/data/digits8x8_train.csv"))?;
-    let test = load(&format!("{root}/data/digits8x8_test.csv"))?;
-
-    manual_seed(0);
-    let mut model = Sequential::new()
-        .add(Conv2d::new(1, 16, 3).padding(Padding::Same))
-        .add(ReLU)
-        .add(Conv2d::new(16, 32, 3).padding(Padding::Same))
-        .add(ReLU)
-        .add(MaxPool2d::new(2))
-        .add(Flatten)
-        .add(Linear::new(4 * 4 * 32, 10));
-    let mut opt = Adam::new(model.named_parameters(), 2e-3);
+    let train = digits_cnn::load("train")?;
+    let test = digits_cnn::load("test")?;
     let t0 = Instant::now();
-    fit(
-        &mut model,
-        &mut opt,
-        Loss::CROSS_ENTROPY,
-        &train,
-        None,
-        &FitConfig::new(15, 32).seed(0).progress(false),
-    )?;
+    let mut model = digits_cnn::trained(&train, 15)?;
     let train_secs = t0.elapsed().as_secs_f64();
     let (_, m) = evaluate(
         &mut model,
@@ -126,6 +103,21 @@ fn main() -> Result<(), Box<dyn Error>> {
     let f32m = export_sequential(&mut model, &[8, 8, 1], None, &opts.dtype(ExportDtype::F32))?;
     println!("\nint8 model:\n{int8}");
     let int8_acc = host_accuracy(&int8, &test)?;
+
+    // Quantization-aware fine-tuning: two epochs with fake-quantized
+    // weights and activations, exported from the learned ranges.
+    let mut qat = prepare_qat(&mut model, &[8, 8, 1])?;
+    let mut qat_opt = Adam::new(qat.named_parameters(), 5e-4);
+    fit(
+        &mut qat,
+        &mut qat_opt,
+        Loss::CROSS_ENTROPY,
+        &train,
+        None,
+        &FitConfig::new(2, 32).seed(1).progress(false),
+    )?;
+    let qat_int8 = export_sequential(&mut qat, &[8, 8, 1], None, &opts)?;
+    let qat_acc = host_accuracy(&qat_int8, &test)?;
     let f16_acc = host_accuracy(&f16m, &test)?;
     let f32_file_acc = host_accuracy(&f32m, &test)?;
     println!("accuracy on the {} test digits:", test.len());
@@ -133,6 +125,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("  f32 model file         {:.2}%", 100.0 * f32_file_acc);
     println!("  f16 model file         {:.2}%", 100.0 * f16_acc);
     println!("  int8 model file        {:.2}%", 100.0 * int8_acc);
+    println!("  int8 after QAT         {:.2}%", 100.0 * qat_acc);
     println!("sizes: int8 {} B (arena {} B, lower bound {} B), f16 {} B (arena {} B), f32 {} B (arena {} B)",
         int8.bytes.len(), int8.plan.arena_size, int8.plan.lower_bound, f16m.bytes.len(), f16m.plan.arena_size, f32m.bytes.len(), f32m.plan.arena_size);
 
@@ -157,7 +150,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     write_atomic(out_dir.join("digits_f16.egm"), &f16m.bytes)?;
     write_atomic(out_dir.join("digits_f32.egm"), &f32m.bytes)?;
     let summary = format!(
-        "{{\"f32_accuracy\": {f32_acc}, \"f32_file_accuracy\": {f32_file_acc}, \"int8_host_accuracy\": {int8_acc}, \"f16_host_accuracy\": {f16_acc}, \"model_bytes\": {}, \"inputs_bytes\": {}, \"arena_bytes\": {}, \"arena_lower_bound\": {}, \"macs\": {}, \"train_seconds\": {train_secs}}}\n",
+        "{{\"f32_accuracy\": {f32_acc}, \"f32_file_accuracy\": {f32_file_acc}, \"int8_host_accuracy\": {int8_acc}, \"f16_host_accuracy\": {f16_acc}, \"int8_qat_host_accuracy\": {qat_acc}, \"model_bytes\": {}, \"inputs_bytes\": {}, \"arena_bytes\": {}, \"arena_lower_bound\": {}, \"macs\": {}, \"train_seconds\": {train_secs}}}\n",
         int8.bytes.len(), egi.len(), int8.plan.arena_size, int8.plan.lower_bound, int8.macs()
     );
     write_atomic(out_dir.join("summary.json"), summary.as_bytes())?;

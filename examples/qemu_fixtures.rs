@@ -30,6 +30,8 @@
 
 #[path = "support/device_fixture.rs"]
 mod device_fixture;
+#[path = "support/digits_cnn.rs"]
+mod digits_cnn;
 
 #[path = "digits_centroid.rs"]
 #[allow(dead_code)]
@@ -299,6 +301,51 @@ fn digits(n: Option<usize>) -> Result<Fixture> {
     })
 }
 
+/// The demo's digits CNN (`cargo xtask demo`), trained briefly (2 epochs:
+/// seconds even in a debug build), exported int8 and f16 by the same
+/// pipeline, on the first 48 test digits.
+fn digits_cnn_fixtures() -> Result<[Fixture; 2]> {
+    use edgegrad::export::{export_sequential, ExportDtype, ExportOptions};
+    let train = digits_cnn::load("train")?;
+    let test = digits_cnn::load("test")?;
+    let mut model = digits_cnn::trained(&train, 2)?;
+    let opts = ExportOptions::int8().with_softmax();
+    let int8 = export_sequential(&mut model, &[8, 8, 1], Some(train.inputs()), &opts)?;
+    let f16m = export_sequential(&mut model, &[8, 8, 1], None, &opts.dtype(ExportDtype::F16))?;
+    let n = 48;
+    let x = &test.inputs()[..n * 64];
+    let labels: Vec<u16> = test.labels()[..n].iter().map(|&y| y as u16).collect();
+    let (scale, zp) = int8.input_quant.ok_or("no input quantization")?;
+    let s8: Vec<u8> = x
+        .iter()
+        .map(|&v| quantize_value(v, scale, zp) as u8)
+        .collect();
+    let h: Vec<u8> = x
+        .iter()
+        .flat_map(|&v| f16::from_f32(v).to_le_bytes())
+        .collect();
+    Ok([
+        Fixture {
+            name: "digits_cnn_s8",
+            model: BuiltModel {
+                bytes: int8.bytes,
+                plan: int8.plan,
+            },
+            samples: s8,
+            labels: Some(labels.clone()),
+        },
+        Fixture {
+            name: "digits_cnn_f16",
+            model: BuiltModel {
+                bytes: f16m.bytes,
+                plan: f16m.plan,
+            },
+            samples: h,
+            labels: Some(labels),
+        },
+    ])
+}
+
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
 }
@@ -315,11 +362,14 @@ fn main() -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
 
     let mut rng = Rng(0x00ED_6E6A_AD00_0001);
+    let [cnn_digits_s8, cnn_digits_f16] = digits_cnn_fixtures()?;
     let fixtures = [
         mlp_s8(&mut rng)?,
         cnn_s8(&mut rng)?,
         cnn_f16(&mut rng)?,
         digits(None)?,
+        cnn_digits_s8,
+        cnn_digits_f16,
         Fixture {
             name: "default",
             ..digits(Some(32))?

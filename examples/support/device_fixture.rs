@@ -8,6 +8,8 @@
 pub mod inputs;
 
 use edgegrad::model::{Interpreter, Model, OpResolver};
+use edgegrad::tensor::DType;
+use half::f16;
 use std::error::Error;
 use std::fmt::Write as _;
 
@@ -61,8 +63,18 @@ pub fn expected(name: &str, model: &Model<'_>, inputs_bytes: &[u8]) -> Result<St
         }
         lines.push('\n');
         if let Some(label) = inputs.label(i) {
-            let out = interp.output::<i8>(0)?;
-            correct += (argmax(out) == label as usize) as usize;
+            let predicted = match interp.output_info(0)?.dtype {
+                DType::I8 => argmax(interp.output::<i8>(0)?),
+                DType::F16 => argmax(
+                    &interp
+                        .output::<f16>(0)?
+                        .iter()
+                        .map(|h| h.to_f32())
+                        .collect::<Vec<_>>(),
+                ),
+                _ => argmax(interp.output::<f32>(0)?),
+            };
+            correct += (predicted == label as usize) as usize;
         }
     }
     let correct = if inputs.has_labels() {

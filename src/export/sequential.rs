@@ -190,9 +190,9 @@ impl fmt::Display for ExportedModel {
 
 /// A lowered operator.
 #[derive(Debug, Clone)]
-enum Stage {
+pub(super) enum Stage {
     Conv {
-        /// OHWI, or `[1, KH, KW, C·M]` when depthwise.
+        /// OHWI (`[C·M, KH, KW, 1]` when depthwise).
         w: Vec<f32>,
         shape: [usize; 4],
         bias: Vec<f32>,
@@ -220,11 +220,13 @@ enum Stage {
     Softmax,
 }
 
-/// A stage and the index of the layer whose output is its output (for
-/// calibration); `None` = the model input.
-struct Lowered {
-    stage: Stage,
-    layer: usize,
+/// A stage, the index of the layer whose output is its output (for
+/// calibration), and the output range a quantization-aware-training
+/// `FakeQuant` layer after it learned, if any.
+pub(super) struct Lowered {
+    pub(super) stage: Stage,
+    pub(super) layer: usize,
+    pub(super) range: Option<(f32, f32)>,
 }
 
 fn unsupported(index: usize, layer: &dyn Module, reason: &str) -> ExportError {
@@ -292,14 +294,19 @@ fn vec_of(t: &Tensor) -> Vec<f32> {
     t.to_vec()
 }
 
+/// A lowered model: its stages and the input's range when a `FakeQuant`
+/// layer comes first.
+pub(super) type LoweredModel = (Vec<Lowered>, Option<(f32, f32)>);
+
 /// Lowers the layers, folding and fusing; `shapes[i]` is layer i's output
 /// shape (batch first) for one sample.
-fn lower(
+pub(super) fn lower(
     model: &Sequential,
     input_shape: &[usize],
     shapes: &[Vec<usize>],
-) -> Result<Vec<Lowered>, ExportError> {
+) -> Result<LoweredModel, ExportError> {
     let mut out: Vec<Lowered> = Vec::new();
+    let mut input_range = None;
     for (i, layer) in model.layers().iter().enumerate() {
         let any = layer.as_any();
         let in_shape: Vec<usize> = if i == 0 {
@@ -309,10 +316,30 @@ fn lower(
         } else {
             shapes[i - 1].clone()
         };
-        let stage = if let Some(conv) = any.downcast_ref::<nn::Conv2d>() {
+        let stage = if let Some(fq) = any.downcast_ref::<super::qat::FakeQuant>() {
+            match out.last_mut() {
+                Some(prev) if prev.layer + 1 == i => {
+                    prev.range = fq.range();
+                    prev.layer = i;
+                }
+                None if i == 0 => input_range = fq.range(),
+                _ => {
+                    return Err(unsupported(
+                        i,
+                        layer.as_ref(),
+                        "FakeQuant must follow an exported operator",
+                    ))
+                }
+            }
+            continue;
+        } else if let Some(conv) = any.downcast_ref::<nn::Conv2d>() {
             lower_conv(i, layer.as_ref(), conv, &in_shape)?
+        } else if let Some(conv) = any.downcast_ref::<super::qat::QatConv2d>() {
+            lower_conv(i, layer.as_ref(), &conv.inner, &in_shape)?
         } else if let Some(dw) = any.downcast_ref::<nn::DepthwiseConv2d>() {
             lower_conv(i, layer.as_ref(), &dw.conv, &in_shape)?
+        } else if let Some(lin) = any.downcast_ref::<super::qat::QatLinear>() {
+            dense(&lin.inner)
         } else if let Some(lin) = any.downcast_ref::<nn::Linear>() {
             let ws = lin.weight.shape().to_vec();
             let w = vec_of(&lin.weight);
@@ -408,9 +435,29 @@ fn lower(
                 "no edgegrad operator computes this layer",
             ));
         };
-        out.push(Lowered { stage, layer: i });
+        out.push(Lowered {
+            stage,
+            layer: i,
+            range: None,
+        });
     }
-    Ok(out)
+    Ok((out, input_range))
+}
+
+fn dense(lin: &nn::Linear) -> Stage {
+    let ws = lin.weight.shape().to_vec();
+    let w = vec_of(&lin.weight);
+    let bias = lin
+        .bias
+        .as_ref()
+        .map(vec_of)
+        .unwrap_or_else(|| vec![0.0; ws[0]]);
+    Stage::Dense {
+        w,
+        shape: [ws[0], ws[1]],
+        bias,
+        act: Activation::None,
+    }
 }
 
 /// The conv/linear stage right before layer `i`, if it has no activation
@@ -462,17 +509,10 @@ fn lower_conv(
         conv.stride,
         conv.dilation,
     )?;
-    let (w, shape, depth_multiplier) = if conv.groups == 1 {
-        (w, [o, kh, kw, ig], None)
+    let depth_multiplier = if conv.groups == 1 {
+        None
     } else if conv.groups == c && ig == 1 {
-        // OHWI [C·M, KH, KW, 1] → [1, KH, KW, C·M].
-        let mut t = vec![0f32; w.len()];
-        for oc in 0..o {
-            for k in 0..kh * kw {
-                t[k * o + oc] = w[oc * kh * kw + k];
-            }
-        }
-        (t, [1, kh, kw, o], Some(o / c))
+        Some(o / c)
     } else {
         return Err(unsupported(
             i,
@@ -482,7 +522,7 @@ fn lower_conv(
     };
     Ok(Stage::Conv {
         w,
-        shape,
+        shape: [o, kh, kw, ig],
         bias,
         stride: conv.stride,
         dilation: conv.dilation,
@@ -529,27 +569,15 @@ fn fold_batch_norm(stage: &mut Stage, bn: &nn::BatchNorm) {
     let factor: Vec<f32> = (0..gamma.len())
         .map(|c| gamma[c] / (var[c] + bn.eps).sqrt())
         .collect();
-    let (w, bias, channels_last) = match stage {
-        Stage::Conv {
-            w,
-            bias,
-            depth_multiplier,
-            ..
-        } => (w, bias, depth_multiplier.is_some()),
-        Stage::Dense { w, bias, .. } => (w, bias, false),
+    let (w, bias) = match stage {
+        Stage::Conv { w, bias, .. } | Stage::Dense { w, bias, .. } => (w, bias),
         _ => return,
     };
+    // Output channels are the first axis (OHWI, or [out, in]).
     let n = factor.len();
-    if channels_last {
-        // [1, KH, KW, C·M]: the channel is the last axis.
-        for (i, v) in w.iter_mut().enumerate() {
-            *v *= factor[i % n];
-        }
-    } else {
-        let per = w.len() / n;
-        for (i, v) in w.iter_mut().enumerate() {
-            *v *= factor[i / per];
-        }
+    let per = w.len() / n;
+    for (i, v) in w.iter_mut().enumerate() {
+        *v *= factor[i / per];
     }
     for c in 0..n {
         bias[c] = (bias[c] - mean[c]) * factor[c] + beta[c];
@@ -576,12 +604,23 @@ pub fn export_sequential(
         .iter()
         .map(|t| t.shape().to_vec())
         .collect();
-    let stages = lower(model, input_shape, &shapes)?;
+    let (stages, input_range) = lower(model, input_shape, &shapes)?;
 
-    // Calibration: observe the input and every stage's output.
+    // Output ranges: learned by quantization-aware training (FakeQuant
+    // layers) where present, else observed on the calibration data.
+    let needs_range = |s: &Stage| {
+        matches!(
+            s,
+            Stage::Conv { .. } | Stage::Dense { .. } | Stage::GlobalAvg
+        )
+    };
+    let learned = input_range.is_some()
+        && stages
+            .iter()
+            .all(|l| l.range.is_some() || !needs_range(&l.stage));
     let mut input_obs = RangeObserver::new();
     let mut obs: Vec<RangeObserver> = stages.iter().map(|_| RangeObserver::new()).collect();
-    if opts.dtype == ExportDtype::Int8 {
+    if opts.dtype == ExportDtype::Int8 && !learned {
         let data = calibration
             .filter(|d| !d.is_empty())
             .ok_or(ExportError::NoCalibrationData)?;
@@ -601,17 +640,18 @@ pub fn export_sequential(
             }
         }
     }
-    let range_q = |o: &RangeObserver| {
-        let (lo, hi) = o.range(opts.calibration);
+    let to_quant = |(lo, hi): (f32, f32)| {
         let (s, zp) = quant_params(lo, hi);
         Quant::per_tensor(s, zp)
+    };
+    let range_of = |learned: Option<(f32, f32)>, o: &RangeObserver| {
+        to_quant(learned.unwrap_or_else(|| o.range(opts.calibration)))
     };
 
     let mut b = ModelBuilder::new();
     let (dtype, input_quant) = match opts.dtype {
         ExportDtype::Int8 => {
-            let q = range_q(&input_obs);
-            let Quant::PerTensor { scale, zero_point } = q else {
+            let Quant::PerTensor { scale, zero_point } = range_of(input_range, &input_obs) else {
                 unreachable!()
             };
             (DType::I8, Some((scale, zero_point)))
@@ -625,7 +665,7 @@ pub fn export_sequential(
         input_quant.map(|(s, z)| Quant::per_tensor(s, z)),
     )?;
     for (lowered, o) in stages.iter().zip(&obs) {
-        let out_q = (dtype == DType::I8).then(|| range_q(o));
+        let out_q = (dtype == DType::I8).then(|| range_of(lowered.range, o));
         x = emit(&mut b, x, &lowered.stage, dtype, out_q)?;
     }
     if opts.softmax && !matches!(stages.last().map(|s| &s.stage), Some(Stage::Softmax)) {
@@ -729,12 +769,19 @@ fn emit(
             depth_multiplier,
             act,
         } => {
-            let axis = if depth_multiplier.is_some() {
-                Some((3, shape[3]))
+            let wt = if depth_multiplier.is_some() {
+                // OHWI [C·M, KH, KW, 1] → the device's [1, KH, KW, C·M].
+                let [o, kh, kw, _] = *shape;
+                let mut t = vec![0f32; w.len()];
+                for oc in 0..o {
+                    for k in 0..kh * kw {
+                        t[k * o + oc] = w[oc * kh * kw + k];
+                    }
+                }
+                konst(b, &t, &[1, kh, kw, o], Some((3, o)))?
             } else {
-                None
+                konst(b, w, shape, None)?
             };
-            let wt = konst(b, w, shape, axis)?;
             let bt = bias_of(b, bias, wt)?;
             let opts = ConvOptions {
                 stride: (stride[0], stride[1]),
