@@ -3,7 +3,7 @@
 //! conv 16@3×3 same + ReLU → conv 32@3×3 same + ReLU → maxpool 2 → flatten
 //! → FC 10, softmax cross-entropy, inputs 8×8×1 scaled by 1/16.
 //!
-//! `cargo run --release --features std --example digits_cnn [epochs] [plot.png]`
+//! `cargo run --release --features std --example digits_cnn [epochs] [plot.png] [weights.safetensors]`
 
 use std::time::Instant;
 
@@ -11,7 +11,9 @@ use edgegrad::autograd::manual_seed;
 use edgegrad::data::{read_csv, VecDataset};
 use edgegrad::nn::{Conv2d, Flatten, Linear, Loss, MaxPool2d, Module, Padding, ReLU, Sequential};
 use edgegrad::optim::Adam;
-use edgegrad::train::{evaluate, fit, predict, ConfusionMatrix, FitConfig, Metric, TrainError};
+use edgegrad::train::{
+    evaluate, fit, predict, save_checkpoint, ConfusionMatrix, FitConfig, Metric, TrainError,
+};
 
 fn load(path: &str) -> Result<VecDataset, TrainError> {
     Ok(read_csv(path, "label")?
@@ -63,6 +65,10 @@ fn main() -> Result<(), TrainError> {
     if let Some(p) = args.get(2) {
         history.plot(p)?;
         println!("wrote {p}");
+    }
+    if let Some(p) = args.get(3) {
+        save_checkpoint(p, &model, None)?;
+        println!("wrote {p} (safetensors; conv weights OHWI)");
     }
     Ok(())
 }

@@ -283,6 +283,8 @@ fn conv2d_all_options() {
         (2, 5, 4, 3, 3, 3, p(1, [[1, 1], [1, 1]], 1, 3)), // depthwise
         (2, 4, 4, 3, 6, 3, p(2, [[1, 1], [1, 1]], 1, 3)), // depthwise ×2
         (2, 3, 3, 4, 5, 1, p(1, [[0, 0], [0, 0]], 1, 1)), // pointwise
+        (1, 2, 3, 2, 3, 5, p(1, [[2, 2], [2, 2]], 1, 1)), // kernel wider than the input
+        (2, 4, 5, 1, 2, 3, p(3, [[0, 2], [2, 0]], 1, 1)), // one channel, stride 3
     ];
     for (n, h, w, c, o, k, prm) in cases {
         let x = rand(&mut rng, &[n, h, w, c], -1.0, 1.0);
@@ -512,4 +514,39 @@ fn depthwise_matches_direct_formula_and_batches_consistently() {
         |t| t[0].conv2d(&t[1], None, prm).sum_all(),
         &[x.slice(0, 0, 10).detach().requires_grad_(true), w.clone()],
     );
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let mut rng = Rng::seed_from(15);
+    let x = rand(&mut rng, &[40, 8, 8, 8], -1.0, 1.0);
+    let w = rand(&mut rng, &[16, 3, 3, 8], -1.0, 1.0);
+    let dw = rand(&mut rng, &[8, 3, 3, 1], -1.0, 1.0);
+    let run = |threads: usize| -> Vec<u32> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            for t in [&x, &w, &dw] {
+                t.zero_grad();
+            }
+            let p = Conv2dParams {
+                padding: [[1, 1], [1, 1]],
+                ..Default::default()
+            };
+            let pd = Conv2dParams { groups: 8, ..p };
+            let y = x
+                .conv2d(&w, None, p)
+                .sum_all()
+                .add(&x.conv2d(&dw, None, pd).sum_all());
+            y.backward();
+            [x.grad().unwrap(), w.grad().unwrap(), dw.grad().unwrap()]
+                .concat()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        })
+    };
+    assert_eq!(run(1), run(3));
 }

@@ -446,3 +446,39 @@ fn per_step_warm_up_and_clipping_in_fit() {
     assert_eq!(lrs, [0.0, 0.05, 0.1]);
     assert_eq!(opt.lr(), 0.1);
 }
+
+#[test]
+fn fit_refuses_a_fully_frozen_model_and_ignores_class_metrics_for_regression() {
+    let ds = blobs(12, 9);
+    let mut model = mlp();
+    model.freeze();
+    let mut opt = Sgd::new(model.named_parameters(), 0.1);
+    let e = fit(
+        &mut model,
+        &mut opt,
+        Loss::CROSS_ENTROPY,
+        &ds,
+        None,
+        &FitConfig::new(1, 4).progress(false),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("no trainable parameter"), "{e}");
+    model.unfreeze();
+    let reg = VecDataset::new(
+        vec![0.0, 1.0],
+        &[1],
+        vec![Target::Values(vec![0.0]), Target::Values(vec![1.0])],
+    );
+    let mut lin = Sequential::new().add(Linear::new(1, 1));
+    let mut opt = Sgd::new(lin.named_parameters(), 0.1);
+    let h = fit(
+        &mut lin,
+        &mut opt,
+        Loss::Mse,
+        &reg,
+        Some(&reg),
+        &FitConfig::new(1, 2).progress(false),
+    )
+    .unwrap();
+    assert!(h.epochs[0].metrics.is_empty() && h.epochs[0].val_metrics.is_empty());
+}

@@ -357,3 +357,25 @@ fn loss_gradients() {
     let bt = Tensor::from_vec((0..12).map(|i| (i % 2) as f32).collect(), &[3, 4]);
     check(|x| bce_with_logits(&x[0], &bt), &[p]);
 }
+
+#[test]
+#[allow(clippy::excessive_precision)] // values as PyTorch printed them
+fn cross_entropy_with_label_smoothing_matches_pytorch() {
+    // torch.nn.functional.cross_entropy(logits, [0, 1], label_smoothing=0.1), PyTorch 2.15.
+    let logits =
+        Tensor::from_vec(vec![2.0, 1.0, 0.1, 0.5, 2.5, -1.0], &[2, 3]).requires_grad_(true);
+    let l = cross_entropy(&logits, &[0, 1], 0.1);
+    assert!(close(l.item(), 4.251040816e-01, 1e-6));
+    l.backward();
+    let want = [
+        -1.371660829e-01,
+        1.045498252e-01,
+        3.261628002e-02,
+        4.139059782e-02,
+        -3.767827153e-02,
+        -3.712340258e-03,
+    ];
+    for (g, w) in logits.grad().unwrap().iter().zip(want) {
+        assert!((g - w).abs() < 1e-6, "{g} vs {w}");
+    }
+}

@@ -312,3 +312,140 @@ fn state_of_parameters_without_gradient_flushes_to_zero_not_subnormal() {
     let m = opt.state()[0].2[0];
     assert!(m == 0.0 || m.is_normal(), "exp_avg {m:e} is subnormal");
 }
+
+/// Trajectories recorded from PyTorch 2.15 (`torch.optim`, float32) for the
+/// parameter `[1, -2]` and the gradients `G`, with the same settings.
+const PYTORCH: &[(&str, [[f64; 2]; 3])] = &[
+    (
+        "sgd",
+        [
+            [9.499999881e-01, -1.899999976e+00],
+            [9.300000072e-01, -1.929999948e+00],
+            [9.700000286e-01, -1.939999938e+00],
+        ],
+    ),
+    (
+        "sgd_wd",
+        [
+            [9.399999976e-01, -1.879999995e+00],
+            [9.106000066e-01, -1.891199946e+00],
+            [9.414939880e-01, -1.882287979e+00],
+        ],
+    ),
+    (
+        "momentum",
+        [
+            [9.499999881e-01, -1.899999976e+00],
+            [8.849999905e-01, -1.840000033e+00],
+            [8.665000200e-01, -1.796000004e+00],
+        ],
+    ),
+    (
+        "momentum_damp",
+        [
+            [9.499999881e-01, -1.899999976e+00],
+            [8.949999809e-01, -1.824999928e+00],
+            [8.654999733e-01, -1.762499928e+00],
+        ],
+    ),
+    (
+        "nesterov",
+        [
+            [9.049999714e-01, -1.809999943e+00],
+            [8.264999986e-01, -1.785999894e+00],
+            [8.498499990e-01, -1.756399870e+00],
+        ],
+    ),
+    (
+        "adagrad",
+        [
+            [8.999999762e-01, -1.899999976e+00],
+            [8.628609180e-01, -1.928734779e+00],
+            [9.224894047e-01, -1.938269377e+00],
+        ],
+    ),
+    (
+        "rmsprop",
+        [
+            [9.000000358e-01, -1.899999976e+00],
+            [8.626998663e-01, -1.928867459e+00],
+            [9.226876497e-01, -1.938493490e+00],
+        ],
+    ),
+    (
+        "rmsprop_mc",
+        [
+            [8.994962573e-01, -1.899496198e+00],
+            [8.116268516e-01, -1.878175616e+00],
+            [8.277360201e-01, -1.877156615e+00],
+        ],
+    ),
+    (
+        "adadelta",
+        [
+            [9.968377948e-01, -1.996837735e+00],
+            [9.951003790e-01, -1.998186111e+00],
+            [9.980736375e-01, -1.998666763e+00],
+        ],
+    ),
+    (
+        "adam",
+        [
+            [9.000000358e-01, -1.899999976e+00],
+            [8.101425171e-01, -1.857215166e+00],
+            [7.925146222e-01, -1.830389977e+00],
+        ],
+    ),
+    (
+        "adam_wd",
+        [
+            [9.000000358e-01, -1.899999976e+00],
+            [8.072814941e-01, -1.840070367e+00],
+            [7.702772021e-01, -1.789409995e+00],
+        ],
+    ),
+    (
+        "adamw",
+        [
+            [8.990000486e-01, -1.898000002e+00],
+            [8.082435131e-01, -1.853317261e+00],
+            [7.898073792e-01, -1.824638724e+00],
+        ],
+    ),
+];
+
+#[test]
+fn trajectories_match_pytorch() {
+    type Make = fn(NamedParams) -> Box<dyn Optimizer>;
+    let makers: &[(&str, Make)] = &[
+        ("sgd", |p| Box::new(Sgd::new(p, 0.1))),
+        ("sgd_wd", |p| Box::new(Sgd::new(p, 0.1).weight_decay(0.1))),
+        ("momentum", |p| Box::new(Sgd::with_momentum(p, 0.1, 0.9))),
+        ("momentum_damp", |p| {
+            Box::new(Sgd::with_momentum(p, 0.1, 0.9).dampening(0.5))
+        }),
+        ("nesterov", |p| Box::new(Sgd::nesterov(p, 0.1, 0.9))),
+        ("adagrad", |p| Box::new(Adagrad::new(p, 0.1))),
+        ("rmsprop", |p| Box::new(RmsProp::new(p, 0.01))),
+        ("rmsprop_mc", |p| {
+            Box::new(RmsProp::new(p, 0.01).momentum(0.5).centered(true))
+        }),
+        ("adadelta", |p| Box::new(Adadelta::new(p))),
+        ("adam", |p| Box::new(Adam::new(p, 0.1))),
+        ("adam_wd", |p| Box::new(Adam::new(p, 0.1).weight_decay(0.1))),
+        ("adamw", |p| Box::new(AdamW::new(p, 0.1))),
+    ];
+    for (name, make) in makers {
+        let want = PYTORCH.iter().find(|(n, _)| n == name).unwrap().1;
+        let got = run(make, &G);
+        for (t, (g, w)) in got.iter().zip(&want).enumerate() {
+            for k in 0..2 {
+                assert!(
+                    (g[k] as f64 - w[k]).abs() <= 2e-6 * (1.0 + w[k].abs()),
+                    "{name} step {}: got {g:?}, PyTorch {w:?}",
+                    t + 1
+                );
+            }
+        }
+    }
+}

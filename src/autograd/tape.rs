@@ -97,7 +97,7 @@ pub(crate) fn backward(root: &Tensor, grad: Vec<f32>) {
         match &t.0.node {
             None => {
                 if t.requires_grad() {
-                    t.accumulate_grad(&g);
+                    t.accumulate_grad(g);
                 }
             }
             Some(node) => {
@@ -118,7 +118,9 @@ pub(crate) fn backward(root: &Tensor, grad: Vec<f32>) {
                         node.name
                     );
                     match grads.get_mut(&p.id()) {
-                        Some(acc) => acc.iter_mut().zip(&pg).for_each(|(a, b)| *a += b),
+                        Some(acc) => {
+                            acc.iter_mut().zip(&pg).for_each(|(a, b)| *a += b);
+                        }
                         None => {
                             grads.insert(p.id(), pg);
                         }

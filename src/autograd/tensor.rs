@@ -288,11 +288,13 @@ impl Tensor {
         *self.grad_mut() = None;
     }
 
-    pub(crate) fn accumulate_grad(&self, g: &[f32]) {
+    pub(crate) fn accumulate_grad(&self, g: Vec<f32>) {
         let mut slot = self.grad_mut();
         match slot.as_mut() {
-            Some(acc) => acc.iter_mut().zip(g).for_each(|(a, b)| *a += b),
-            None => *slot = Some(g.to_vec()),
+            Some(acc) => {
+                acc.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+            }
+            None => *slot = Some(g),
         }
     }
 
@@ -306,7 +308,8 @@ impl Tensor {
     ///
     /// # Panics
     /// If the tensor has more than one element (use
-    /// [`backward_with`](Self::backward_with)).
+    /// [`backward_with`](Self::backward_with)), or if it does not require a
+    /// gradient (nothing in its graph does, or it was made under `no_grad`).
     pub fn backward(&self) {
         assert_eq!(
             self.numel(),

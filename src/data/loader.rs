@@ -28,14 +28,16 @@ impl<F: Fn(&mut [f32], &[usize], &mut Rng) + Send + Sync> Transform for F {
 /// Iterates over a dataset in batches (PyTorch's `DataLoader`).
 ///
 /// Shuffling and transforms draw from the loader's own generator, seeded
-/// from the global one at construction (or by [`seed`](Self::seed)): the
-/// same seed gives the same batches in the same order, epoch after epoch.
+/// by [`seed`](Self::seed) or else from the global one the first time it is
+/// needed (a loader that neither shuffles nor transforms never draws, so
+/// evaluation does not disturb the global stream): the same seed gives the
+/// same batches in the same order, epoch after epoch.
 pub struct DataLoader<'a> {
     dataset: &'a dyn Dataset,
     batch_size: usize,
     shuffle: bool,
     drop_last: bool,
-    rng: Rng,
+    rng: Option<Rng>,
     transforms: Vec<Box<dyn Transform + 'a>>,
 }
 
@@ -46,13 +48,12 @@ impl<'a> DataLoader<'a> {
     /// If `batch_size` is 0.
     pub fn new(dataset: &'a dyn Dataset, batch_size: usize) -> Self {
         assert!(batch_size > 0, "DataLoader: batch size 0");
-        let rng = with_rng(|r| r.fork());
         DataLoader {
             dataset,
             batch_size,
             shuffle: false,
             drop_last: false,
-            rng,
+            rng: None,
             transforms: Vec::new(),
         }
     }
@@ -65,7 +66,7 @@ impl<'a> DataLoader<'a> {
 
     /// Seeds the loader's generator.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.rng = Rng::seed_from(seed);
+        self.rng = Some(Rng::seed_from(seed));
         self
     }
 
@@ -104,10 +105,16 @@ impl<'a> DataLoader<'a> {
     /// One epoch of batches (a new shuffle each call).
     pub fn iter(&mut self) -> BatchIter<'_, 'a> {
         let mut order: Vec<usize> = (0..self.dataset.len()).collect();
-        if self.shuffle {
-            self.rng.shuffle(&mut order);
-        }
-        let rng = self.rng.fork();
+        let random = self.shuffle || !self.transforms.is_empty();
+        let rng = if random {
+            let r = self.rng.get_or_insert_with(|| with_rng(|g| g.fork()));
+            if self.shuffle {
+                r.shuffle(&mut order);
+            }
+            r.fork()
+        } else {
+            Rng::seed_from(0)
+        };
         BatchIter {
             loader: self,
             order,

@@ -19,6 +19,27 @@ pub fn train_val_split(n: usize, val_fraction: f32, seed: u64) -> (Vec<usize>, V
 /// `k` folds of a seeded shuffle of `0..n`: for each fold,
 /// `(train indices, validation indices)`; every index is validated exactly
 /// once, fold sizes differ by at most one.
+///
+/// ```
+/// use edgegrad::data::{kfold, Dataset, Subset, VecDataset};
+/// use edgegrad::nn::{Linear, Loss, Module, Sequential};
+/// use edgegrad::optim::Sgd;
+/// use edgegrad::train::{evaluate, fit, FitConfig, Metric};
+/// let xs: Vec<f32> = (0..40).map(|i| i as f32 / 40.0).collect();
+/// let labels: Vec<usize> = (0..40).map(|i| (i >= 20) as usize).collect();
+/// let ds = VecDataset::classification(xs, &[1], &labels);
+/// let mut scores = Vec::new();
+/// for (train_idx, val_idx) in kfold(ds.len(), 4, 0) {
+///     let (train, val) = (Subset::new(&ds, train_idx), Subset::new(&ds, val_idx));
+///     let mut model = Sequential::new().add(Linear::new(1, 2));
+///     let mut opt = Sgd::new(model.named_parameters(), 0.5);
+///     fit(&mut model, &mut opt, Loss::CROSS_ENTROPY, &train, None, &FitConfig::new(5, 8).progress(false))?;
+///     let (_, m) = evaluate(&mut model, Loss::CROSS_ENTROPY, &val, 16, &[Metric::Accuracy])?;
+///     scores.push(m[0].1);
+/// }
+/// assert_eq!(scores.len(), 4);
+/// # Ok::<(), edgegrad::train::TrainError>(())
+/// ```
 pub fn kfold(n: usize, k: usize, seed: u64) -> Vec<(Vec<usize>, Vec<usize>)> {
     assert!(
         k >= 2 && k <= n,

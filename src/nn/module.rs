@@ -33,8 +33,12 @@ pub trait Module: Send + Sync {
         true
     }
 
-    /// A one-line description for `summary()`, e.g. `Conv2d(1→16, 3×3, same)`.
-    fn describe(&self) -> String;
+    /// A one-line description for `summary()`, e.g. `Conv2d(1→16, 3×3, same)`
+    /// (default: the type's name).
+    fn describe(&self) -> String {
+        let full = std::any::type_name::<Self>();
+        full.rsplit("::").next().unwrap_or(full).to_string()
+    }
 
     /// Multiply-accumulates of one forward pass from `input` to `output`
     /// shapes (0 for layers without products).

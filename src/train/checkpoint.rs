@@ -5,7 +5,18 @@
 //! synced, then renamed over the target.
 //!
 //! NOTE: tensors keep edgegrad's channels-last layouts (conv weights OHWI);
-//! the metadata says so (`"layout"`).
+//! the metadata says so (`"layout"`). To run the digits CNN's checkpoint in
+//! PyTorch (NCHW), permute the conv weights and reorder the inputs of the
+//! Linear that follows the Flatten (edgegrad flattens HWC, PyTorch CHW);
+//! the PyTorch model then makes exactly edgegrad's predictions:
+//!
+//! ```text
+//! from safetensors.torch import load_file
+//! sd = load_file("digits.safetensors")
+//! sd = {k: v.permute(0, 3, 1, 2) if v.ndim == 4 else v for k, v in sd.items()}  # OHWI → OIHW
+//! sd["6.weight"] = sd["6.weight"].reshape(10, 4, 4, 32).permute(0, 3, 1, 2).reshape(10, 512)
+//! model.load_state_dict(sd)   # nn.Sequential(Conv2d, ReLU, Conv2d, ReLU, MaxPool2d, Flatten, Linear)
+//! ```
 
 use std::collections::HashMap;
 use std::io::Write;

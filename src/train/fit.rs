@@ -99,7 +99,8 @@ pub struct FitConfig {
     pub drop_last: bool,
     /// Metrics besides the loss.
     pub metrics: Vec<Metric>,
-    /// Show an indicatif progress bar and one line per epoch.
+    /// Show an indicatif progress bar (on a terminal) and one line per
+    /// epoch (on stderr otherwise).
     pub progress: bool,
     /// Early stopping.
     pub early_stopping: Option<EarlyStopping>,
@@ -383,6 +384,17 @@ pub fn fit_loader(
     }
     let names: Vec<(String, Tensor)> = model.named_parameters();
     let params: Vec<Tensor> = names.iter().map(|(_, t)| t.clone()).collect();
+    if !params.iter().any(Tensor::requires_grad) {
+        return Err(TrainError::InvalidArgument(
+            "the model has no trainable parameter (all frozen?)".into(),
+        ));
+    }
+    // Class metrics only mean something with class targets.
+    let metrics: Vec<Metric> = if loss.uses_classes() {
+        cfg.metrics.clone()
+    } else {
+        Vec::new()
+    };
     let base_lr = optimizer.lr();
     let mut history = History::default();
     let mut step = 0usize;
@@ -406,7 +418,7 @@ pub fn fit_loader(
         pb.set_style(style.clone());
         pb.set_prefix(format!("Epoch {}/{}", epoch + 1, cfg.epochs));
         let mut l = Mean::default();
-        let mut ms = vec![Mean::default(); cfg.metrics.len()];
+        let mut ms = vec![Mean::default(); metrics.len()];
         for b in loader.iter() {
             optimizer.zero_grad();
             let out = model.forward(&b.inputs);
@@ -446,7 +458,7 @@ pub fn fit_loader(
             step += 1;
             let n = b.targets.len() as f32;
             l.add(lv, n);
-            for (m, acc) in cfg.metrics.iter().zip(&mut ms) {
+            for (m, acc) in metrics.iter().zip(&mut ms) {
                 if let Some(v) = no_grad(|| m.compute(&out, &b.targets)) {
                     acc.add(v, n);
                 }
@@ -454,21 +466,20 @@ pub fn fit_loader(
             pb.inc(1);
             if cfg.progress {
                 let mut msg = format!("loss {:.4}", l.value());
-                if let (Some(m), Some(a)) = (cfg.metrics.first(), ms.first()) {
+                if let (Some(m), Some(a)) = (metrics.first(), ms.first()) {
                     msg += &format!(" {} {:.4}", m.name(), a.value());
                 }
                 pb.set_message(msg);
             }
         }
-        let metrics: Vec<(String, f32)> = cfg
-            .metrics
+        let epoch_metrics: Vec<(String, f32)> = metrics
             .iter()
             .zip(&ms)
             .map(|(m, a)| (m.name(), a.value()))
             .collect();
         let (val_loss, val_metrics) = match val {
             Some(v) => {
-                let (vl, vm) = evaluate(model, loss, v, loader.batch_size(), &cfg.metrics)?;
+                let (vl, vm) = evaluate(model, loss, v, loader.batch_size(), &metrics)?;
                 (Some(vl), vm)
             }
             None => (None, Vec::new()),
@@ -476,7 +487,7 @@ pub fn fit_loader(
         let log = EpochLog {
             epoch: epoch + 1,
             loss: l.value(),
-            metrics,
+            metrics: epoch_metrics,
             val_loss,
             val_metrics,
             lr,
@@ -494,7 +505,12 @@ pub fn fit_loader(
                 line += &format!(" - val_{n} {v:.4}");
             }
             line += &format!(" - {:.2}s", log.seconds);
-            pb.finish_with_message(line);
+            if pb.is_hidden() {
+                // Not a terminal (CI logs, pipes): one plain line per epoch.
+                eprintln!("Epoch {}/{}: {line}", epoch + 1, cfg.epochs);
+            } else {
+                pb.finish_with_message(line);
+            }
         }
         history.epochs.push(log);
         if let Some(p) = &cfg.checkpoint {

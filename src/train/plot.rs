@@ -2,9 +2,10 @@
 //!
 //! plotters is built without its system-font feature, so no fontconfig or
 //! freetype is needed to build. Text is drawn with `ab_glyph` from a TTF
-//! font found at run time: `$EDGEGRAD_FONT`, else DejaVu Sans / Liberation
-//! Sans at their usual Linux and macOS paths. Without a font the curves are
-//! drawn without labels (the colours are fixed: loss blue, validation red).
+//! font found at run time: the file named by `$EDGEGRAD_FONT` if set (set it
+//! empty for no text), else DejaVu Sans / Liberation Sans / Arial at their
+//! usual Linux and macOS paths. Without a font the curves are drawn without
+//! labels (the colours are fixed: training blue, validation red).
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -27,12 +28,12 @@ const FONT_CANDIDATES: &[&str] = &[
 fn font_available() -> bool {
     static FOUND: OnceLock<bool> = OnceLock::new();
     *FOUND.get_or_init(|| {
-        let env = std::env::var("EDGEGRAD_FONT").ok();
-        for p in env
-            .iter()
-            .map(String::as_str)
-            .chain(FONT_CANDIDATES.iter().copied())
-        {
+        // An explicit EDGEGRAD_FONT is the only candidate (empty: no text).
+        let candidates: Vec<String> = match std::env::var("EDGEGRAD_FONT") {
+            Ok(p) => vec![p],
+            Err(_) => FONT_CANDIDATES.iter().map(|s| s.to_string()).collect(),
+        };
+        for p in &candidates {
             if let Ok(bytes) = std::fs::read(p) {
                 let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
                 if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
@@ -123,6 +124,14 @@ pub(crate) fn plot_history(h: &History, path: &Path) -> Result<(), TrainError> {
         }
         for (i, (name, v)) in series.iter().enumerate() {
             let c = colors[i % colors.len()];
+            // Markers too, so a single epoch still shows.
+            chart
+                .draw_series(
+                    v.iter()
+                        .enumerate()
+                        .map(|(e, &y)| Circle::new((e as f32 + 1.0, y), 3, c.filled())),
+                )
+                .map_err(|e| plot_err(path, e))?;
             let s = chart
                 .draw_series(LineSeries::new(
                     v.iter().enumerate().map(|(e, &y)| (e as f32 + 1.0, y)),

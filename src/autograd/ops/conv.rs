@@ -136,32 +136,99 @@ impl Geo {
         }
     }
 
+    /// Like [`for_each_patch_run`](Self::for_each_patch_run), but with one
+    /// group and unit horizontal dilation the in-bounds taps of a kernel row
+    /// are adjacent pixels, contiguous in both the input and the patch:
+    /// `f(row, col_offset, input_offset, len)` gets them as one run of
+    /// `len = taps·c` values (3× longer copies for a 3×3 kernel).
+    #[inline]
+    fn for_each_row_run(&self, group: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+        if self.g != 1 || self.p.dilation[1] != 1 {
+            let cg = self.cg;
+            return self.for_each_patch_run(group, |row, col, src| f(row, col, src, cg));
+        }
+        let [sh, sw] = self.p.stride;
+        let dh = self.p.dilation[0];
+        let (pt, pl) = (self.p.padding[0][0] as isize, self.p.padding[1][0] as isize);
+        let c = self.c;
+        for oy in 0..self.oh {
+            for ox in 0..self.ow {
+                let row = oy * self.ow + ox;
+                let x0 = (ox * sw) as isize - pl;
+                let kx0 = (-x0).max(0) as usize;
+                let kx1 = ((self.w as isize - x0).min(self.kw as isize)).max(0) as usize;
+                if kx0 >= kx1 {
+                    continue;
+                }
+                for ky in 0..self.kh {
+                    let iy = (oy * sh + ky * dh) as isize - pt;
+                    if iy < 0 || iy >= self.h as isize {
+                        continue;
+                    }
+                    let src = (iy as usize * self.w + (x0 + kx0 as isize) as usize) * c;
+                    f(row, (ky * self.kw + kx0) * c, src, (kx1 - kx0) * c);
+                }
+            }
+        }
+    }
+
+    /// Whether [`im2col_dense`](Self::im2col_dense) applies.
+    fn dense_im2col(&self) -> bool {
+        self.g == 1 && self.p.dilation[1] == 1
+    }
+
+    /// im2col of one image into `cols` (`pix × k`) writing every value,
+    /// zeros included, so `cols` need not be cleared first (one group,
+    /// unit horizontal dilation).
+    fn im2col_dense(&self, x: &[f32], cols: &mut [f32]) {
+        let [sh, sw] = self.p.stride;
+        let dh = self.p.dilation[0];
+        let (pt, pl) = (self.p.padding[0][0] as isize, self.p.padding[1][0] as isize);
+        let (c, k, run) = (self.c, self.k(), self.kw * self.c);
+        for oy in 0..self.oh {
+            for ox in 0..self.ow {
+                let row = &mut cols[(oy * self.ow + ox) * k..][..k];
+                let x0 = (ox * sw) as isize - pl;
+                let kx0 = ((-x0).max(0) as usize).min(self.kw);
+                let kx1 = ((self.w as isize - x0).min(self.kw as isize)).max(kx0 as isize) as usize;
+                for ky in 0..self.kh {
+                    let dst = &mut row[ky * run..][..run];
+                    let iy = (oy * sh + ky * dh) as isize - pt;
+                    if iy < 0 || iy >= self.h as isize || kx0 == kx1 {
+                        dst.fill(0.0);
+                        continue;
+                    }
+                    let src = (iy as usize * self.w + (x0 + kx0 as isize) as usize) * c;
+                    dst[..kx0 * c].fill(0.0);
+                    dst[kx0 * c..kx1 * c].copy_from_slice(&x[src..][..(kx1 - kx0) * c]);
+                    dst[kx1 * c..].fill(0.0);
+                }
+            }
+        }
+    }
+
     /// im2col of one image and group into `cols` (`pix × k`, pre-zeroed).
     fn im2col(&self, x: &[f32], group: usize, cols: &mut [f32]) {
-        let (k, cg) = (self.k(), self.cg);
-        if cg == 1 {
-            // One value per run: a call to memcpy would cost more than the copy.
-            self.for_each_patch_run(group, |row, col, src| cols[row * k + col] = x[src]);
-        } else {
-            self.for_each_patch_run(group, |row, col, src| {
-                cols[row * k + col..][..cg].copy_from_slice(&x[src..][..cg])
-            });
-        }
+        let k = self.k();
+        self.for_each_row_run(group, |row, col, src, len| {
+            let (d, s) = (&mut cols[row * k + col..][..len], &x[src..][..len]);
+            if len == 1 {
+                d[0] = s[0]; // a call to memcpy would cost more than the copy
+            } else {
+                d.copy_from_slice(s);
+            }
+        });
     }
 
     /// Adds the patch gradients `dcols` back into the image gradient `dx`.
     fn col2im(&self, dcols: &[f32], group: usize, dx: &mut [f32]) {
-        let (k, cg) = (self.k(), self.cg);
-        if cg == 1 {
-            self.for_each_patch_run(group, |row, col, src| dx[src] += dcols[row * k + col]);
-        } else {
-            self.for_each_patch_run(group, |row, col, src| {
-                dx[src..][..cg]
-                    .iter_mut()
-                    .zip(&dcols[row * k + col..][..cg])
-                    .for_each(|(a, b)| *a += b)
-            });
-        }
+        let k = self.k();
+        self.for_each_row_run(group, |row, col, src, len| {
+            dx[src..][..len]
+                .iter_mut()
+                .zip(&dcols[row * k + col..][..len])
+                .for_each(|(a, b)| *a += b)
+        });
     }
 }
 
@@ -289,7 +356,12 @@ impl Tensor {
                 for i in 0..nc {
                     let xi = &xd[(first + i) * img..][..img];
                     for gi in 0..g {
-                        geo.im2col(xi, gi, &mut cols_c[(i * g + gi) * pix * k..][..pix * k]);
+                        let dst = &mut cols_c[(i * g + gi) * pix * k..][..pix * k];
+                        if geo.dense_im2col() {
+                            geo.im2col_dense(xi, dst);
+                        } else {
+                            geo.im2col(xi, gi, dst);
+                        }
                     }
                 }
                 if g == 1 {
@@ -420,6 +492,27 @@ impl Tensor {
                                 k,
                                 1,
                             );
+                        } else if geo.g == 1 {
+                            // One GEMM for the whole chunk, then col2im per image.
+                            let mut dcols = vec![0.0; nc * pix * k];
+                            gemm(
+                                nc * pix,
+                                geo.o,
+                                k,
+                                (g_c, geo.o, 1),
+                                (wd, k, 1),
+                                0.0,
+                                &mut dcols,
+                                k,
+                                1,
+                            );
+                            for i in 0..nc {
+                                geo.col2im(
+                                    &dcols[i * pix * k..][..pix * k],
+                                    0,
+                                    &mut gx_c[i * img..][..img],
+                                );
+                            }
                         } else {
                             let mut dcols = vec![0.0; pix * k];
                             for i in 0..nc {
@@ -447,8 +540,8 @@ impl Tensor {
                 });
                 let gw = need_w.then(|| {
                     let mut acc = vec![0.0; geo.o * k];
-                    for p in &partial_gw {
-                        acc.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+                    for p in partial_gw {
+                        acc.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
                     }
                     acc
                 });

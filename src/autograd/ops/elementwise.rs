@@ -104,10 +104,11 @@ pub(crate) fn broadcast_map(
     f: impl Fn(f32, f32) -> f32,
 ) -> (Vec<usize>, Vec<f32>) {
     if ashape == bshape {
-        return (
-            ashape.to_vec(),
-            a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect(),
-        );
+        let mut out = vec![0.0; a.len()];
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = f(x, y);
+        }
+        return (ashape.to_vec(), out);
     }
     let out = broadcast_shapes(ashape, bshape);
     if b.len() == 1 && a.len() == out.iter().product::<usize>() {
@@ -385,7 +386,7 @@ impl Tensor {
         f: impl Fn(f32) -> f32,
         df: impl Fn(f32, f32) -> f32 + Send + Sync + 'static,
     ) -> Tensor {
-        let data: Vec<f32> = self.data().iter().map(|&x| f(x)).collect();
+        let data = self.data().iter().map(|&x| f(x)).collect::<Vec<f32>>();
         let x = self.clone();
         Tensor::from_op(
             name,
@@ -394,12 +395,11 @@ impl Tensor {
             &[self],
             move |g, y, _| {
                 let xd = x.data();
-                vec![Some(
-                    g.iter()
-                        .zip(xd.iter().zip(y))
-                        .map(|(&g, (&x, &y))| g * df(x, y))
-                        .collect(),
-                )]
+                let mut gx = vec![0.0; g.len()];
+                for ((o, &g), (&x, &y)) in gx.iter_mut().zip(g).zip(xd.iter().zip(y)) {
+                    *o = g * df(x, y);
+                }
+                vec![Some(gx)]
             },
         )
     }

@@ -90,7 +90,8 @@ impl Tensor {
     /// maximal element of each window.
     pub fn max_pool2d(&self, p: Pool2dParams) -> Tensor {
         let (n, h, w, c, oh, ow) = pool_dims(self.shape(), &p, "max_pool2d");
-        let mut out = vec![f32::NEG_INFINITY; n * oh * ow * c];
+        let mut out = vec![0.0; n * oh * ow * c];
+        out.fill(f32::NEG_INFINITY);
         assert!(
             self.numel() < u32::MAX as usize,
             "max_pool2d: tensor too large for u32 indices"

@@ -92,7 +92,9 @@ impl Tensor {
         let s = sum_f32(&self.data());
         let n = self.numel();
         Tensor::from_op("sum_all", vec![], vec![s], &[self], move |g, _, _| {
-            vec![Some(vec![g[0]; n])]
+            let mut gx = vec![0.0; n];
+            gx.fill(g[0]);
+            vec![Some(gx)]
         })
     }
 
