@@ -233,7 +233,7 @@ fn cnn_s8(rng: &mut Rng) -> Result<Fixture> {
 /// batch 2, an odd 7×9 input of 5 channels (not a multiple of 4) with a
 /// non-zero zero point, a stride-2 3×3 convolution with uneven SAME
 /// padding, a depthwise convolution with multiplier 2, a dilated depthwise
-/// one without bias, a per-tensor pointwise convolution, max and average
+/// one without bias, a plain one of 14 channels, a per-tensor pointwise convolution, max and average
 /// pooling windows that reach into the padding, a fully connected layer
 /// of 7 outputs.
 fn edges_s8(rng: &mut Rng) -> Result<Fixture> {
@@ -285,6 +285,20 @@ fn edges_s8(rng: &mut Rng) -> Result<Fixture> {
         1,
         Some(q3),
     )?;
+    // depthwise 3×3, ×1, dilation 1 (14 channels: a tail of 2 after the
+    // 4-channel words).
+    let w = s8_weights(&mut b, rng, &[1, 3, 3, 14], 3, 14)?;
+    let q5 = out_quant(s3 * 0.3, 9, 1);
+    let s5 = qa_scale(&q5);
+    let e = b.depthwise_conv2d(
+        e,
+        w.filter,
+        Some(w.bias),
+        opts(1, 1, Activation::None),
+        1,
+        Some(q5),
+    )?;
+    let s3 = s5;
     // pointwise 14 → 6, per-tensor weights.
     let f = b.constant(
         &[6, 1, 1, 14],
