@@ -25,7 +25,9 @@
 //!
 //! The models: an int8 MLP, an int8 CNN (conv, depthwise conv, add, max
 //! and average pooling, reshape, fully connected, softmax), an f16 CNN
-//! (conv, max pooling, fully connected, tanh, softmax) and the digits
+//! (conv, max pooling, fully connected, tanh, softmax), the optimized
+//! int8 kernels' edge cases (`edges_s8`: odd sizes and channel counts,
+//! stride 2, dilation 2, depthwise multiplier 2, batch 2) and the digits
 //! nearest-centroid classifier of `examples/digits_centroid.rs` on the
 //! whole test split, with labels; then `default` (below).
 
@@ -229,6 +231,119 @@ fn cnn_s8(rng: &mut Rng) -> Result<Fixture> {
     })
 }
 
+/// The optimized kernels' edge cases, so that `cargo xtask qemu` proves
+/// their DSP path (Cortex-M4) and portable path (Cortex-M3) bit-exact:
+/// batch 2, an odd 7×9 input of 5 channels (not a multiple of 4) with a
+/// non-zero zero point, a stride-2 3×3 convolution with uneven SAME
+/// padding, a depthwise convolution with multiplier 2, a dilated depthwise
+/// one without bias, a plain one of 14 channels, a per-tensor pointwise convolution, max and average
+/// pooling windows that reach into the padding, a fully connected layer
+/// of 7 outputs.
+fn edges_s8(rng: &mut Rng) -> Result<Fixture> {
+    let mut b = ModelBuilder::new();
+    let in_scale = 1.0 / 50.0;
+    let x = b.input(
+        DType::I8,
+        &[2, 7, 9, 5],
+        Some(Quant::per_tensor(in_scale, 17)),
+    )?;
+    let opts = |stride, dilation, activation| ConvOptions {
+        stride: (stride, stride),
+        dilation: (dilation, dilation),
+        padding: Padding::Same,
+        activation,
+    };
+    // conv 3×3 stride 2, 5 → 7: [2, 4, 5, 7].
+    let w = s8_weights(&mut b, rng, &[7, 3, 3, 5], 0, 7)?;
+    let q1 = out_quant(in_scale, 45, -20);
+    let s1 = qa_scale(&q1);
+    let a = b.conv2d(
+        x,
+        w.filter,
+        Some(w.bias),
+        opts(2, 1, Activation::Relu),
+        Some(q1),
+    )?;
+    // depthwise 3×3, multiplier 2: 7 → 14.
+    let w = s8_weights(&mut b, rng, &[1, 3, 3, 14], 3, 14)?;
+    let q2 = out_quant(s1 * 0.3, 9, 5);
+    let s2 = qa_scale(&q2);
+    let d = b.depthwise_conv2d(
+        a,
+        w.filter,
+        Some(w.bias),
+        opts(1, 1, Activation::None),
+        2,
+        Some(q2),
+    )?;
+    // depthwise 3×3, dilation 2, no bias.
+    let w = s8_weights(&mut b, rng, &[1, 3, 3, 14], 3, 14)?;
+    let q3 = out_quant(s2 * 0.3, 9, -7);
+    let s3 = qa_scale(&q3);
+    let e = b.depthwise_conv2d(
+        d,
+        w.filter,
+        None,
+        opts(1, 2, Activation::Relu6),
+        1,
+        Some(q3),
+    )?;
+    // depthwise 3×3, ×1, dilation 1 (14 channels: a tail of 2 after the
+    // 4-channel words).
+    let w = s8_weights(&mut b, rng, &[1, 3, 3, 14], 3, 14)?;
+    let q5 = out_quant(s3 * 0.3, 9, 1);
+    let s5 = qa_scale(&q5);
+    let e = b.depthwise_conv2d(
+        e,
+        w.filter,
+        Some(w.bias),
+        opts(1, 1, Activation::None),
+        1,
+        Some(q5),
+    )?;
+    let s3 = s5;
+    // pointwise 14 → 6, per-tensor weights.
+    let f = b.constant(
+        &[6, 1, 1, 14],
+        &rng.i8s(6 * 14, -127, 127),
+        Quant::per_tensor(0.008, 0),
+    )?;
+    let bias = b.constant(&[6], &rng.i32s(6, -2000, 2000), Quant::None)?;
+    let q4 = out_quant(s3 * 0.3, 14, 3);
+    let s4 = qa_scale(&q4);
+    let p = b.conv2d(e, f, Some(bias), opts(1, 1, Activation::None), Some(q4))?;
+    // max pool 3×3 stride 2 and average pool 2×2 stride 1, SAME.
+    let pool = |k, stride| PoolOptions {
+        kernel: (k, k),
+        stride: (stride, stride),
+        padding: Padding::Same,
+        activation: Activation::None,
+    };
+    let m = b.max_pool2d(p, pool(3, 2))?; // [2, 2, 3, 6]
+    let v = b.avg_pool2d(m, pool(2, 1))?; // [2, 2, 3, 6]
+    let flat = b.reshape(v, &[2, 36])?;
+    let w = s8_weights(&mut b, rng, &[7, 36], 0, 7)?;
+    let y = b.fully_connected(
+        flat,
+        w.filter,
+        Some(w.bias),
+        Activation::None,
+        Some(out_quant(s4 * 0.3, 36, 0)),
+    )?;
+    b.output(y);
+    b.output(p);
+    Ok(Fixture {
+        name: "edges_s8",
+        model: b.build()?,
+        samples: rng
+            .i8s(12 * 2 * 7 * 9 * 5, -128, 127)
+            .iter()
+            .map(|&v| v as u8)
+            .collect(),
+        labels: None,
+    })
+}
+
 fn qa_scale(q: &Quant) -> f32 {
     match q {
         Quant::PerTensor { scale, .. } => *scale,
@@ -367,6 +482,7 @@ fn main() -> Result<()> {
     let fixtures = [
         mlp_s8(&mut rng)?,
         cnn_s8(&mut rng)?,
+        edges_s8(&mut rng)?,
         cnn_f16(&mut rng)?,
         digits(None)?,
         cnn_digits_s8,

@@ -1,6 +1,7 @@
 //! Compute kernels: plain functions over tensor views.
 //!
-//! [`reference`](mod@reference) holds the portable, obviously-correct kernels — the oracle
+//! [`optimized`](mod@optimized) holds the fast int8 kernels the interpreter
+//! runs; [`reference`](mod@reference) holds the portable, obviously-correct kernels — the oracle
 //! every optimized kernel is tested against, bit for bit in int8. Names say
 //! the element type: `conv2d_s8` (int8 activations and weights, int32 bias),
 //! `conv2d_f16` (half storage, f32 arithmetic), `conv2d_f32`.
@@ -14,6 +15,7 @@
 //! The parameter types below are shared by the kernels of every element
 //! type.
 
+pub mod optimized;
 pub mod reference;
 
 use crate::Error;

@@ -13,9 +13,14 @@ pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
     if a == i32::MIN && b == i32::MIN {
         return i32::MAX;
     }
+    // TFLite's definition, `(ab + nudge) / 2³¹` truncating toward zero with
+    // nudge `2³⁰` or `1 − 2³⁰` by the sign of `ab`, equals
+    // `floor((ab + 2³⁰) / 2³¹)` for both signs (for `ab < 0`:
+    // `trunc(n / d) = floor((n + d − 1) / d)` with `n = ab + 1 − 2³⁰ < 0`),
+    // which is one add and one shift instead of a sign-dependent nudge
+    // and a signed 64-bit division (`tests::matches_tflite_definition`).
     let ab = a as i64 * b as i64;
-    let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
-    ((ab + nudge) / (1i64 << 31)) as i32
+    ((ab + (1 << 30)) >> 31) as i32
 }
 
 /// `x / 2^exponent` rounded to nearest, ties away from zero.
@@ -100,6 +105,58 @@ mod tests {
             saturating_rounding_doubling_high_mul((1 << 15) - 1, 1 << 15),
             0
         );
+    }
+
+    /// TFLite's formula, as written in gemmlowp.
+    fn srdhm_tflite(a: i32, b: i32) -> i32 {
+        if a == i32::MIN && b == i32::MIN {
+            return i32::MAX;
+        }
+        let ab = a as i64 * b as i64;
+        let nudge: i64 = if ab >= 0 { 1 << 30 } else { 1 - (1 << 30) };
+        ((ab + nudge) / (1i64 << 31)) as i32
+    }
+
+    #[test]
+    fn matches_tflite_definition() {
+        let edges = [
+            i32::MIN,
+            i32::MIN + 1,
+            -(1 << 30) - 1,
+            -(1 << 30),
+            -(1 << 15),
+            -3,
+            -1,
+            0,
+            1,
+            2,
+            1 << 15,
+            1 << 30,
+            i32::MAX - 1,
+            i32::MAX,
+        ];
+        for &a in &edges {
+            for &b in &edges {
+                assert_eq!(
+                    saturating_rounding_doubling_high_mul(a, b),
+                    srdhm_tflite(a, b),
+                    "{a} {b}"
+                );
+            }
+        }
+        let mut s = 0x1234_5678_9ABC_DEF0u64;
+        for _ in 0..200_000 {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let a = (s >> 32) as i32 >> (s % 24);
+            let b = s as i32;
+            assert_eq!(
+                saturating_rounding_doubling_high_mul(a, b),
+                srdhm_tflite(a, b),
+                "{a} {b}"
+            );
+        }
     }
 
     #[test]

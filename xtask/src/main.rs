@@ -6,10 +6,12 @@
 //! cargo xtask test          everything CI runs: fmt, clippy, tests, no_std builds, docs, boards
 //! cargo xtask fuzz [SECS]   fuzz Model::from_bytes with cargo-fuzz (nightly)
 //! cargo xtask qemu          run models on the QEMU boards, check outputs against the host
+//! cargo xtask bench-mcu     instructions per int8 kernel call on the emulated Cortex-M4
 //! ```
 //!
 //! Each command lives in its own module; `main` only dispatches.
 
+mod bench_mcu;
 mod demo;
 mod fuzz;
 mod qemu;
@@ -35,6 +37,11 @@ commands:
                 under QEMU, check every output against the host interpreter's (int8
                 byte for byte), print instructions per inference, flash and RAM;
                 installs qemu-system-arm with apt-get when missing (as root)
+  bench-mcu     run the int8 kernels (optimized and reference) on the benchmark shapes
+                of shared/QEMU.md in the boards/qemu-m4 bench firmware under QEMU; print
+                instructions, MACs/instruction and the ratios to the reference and to
+                CMSIS-NN; fails if an optimized output differs from the reference's.
+                EDGEGRAD_PORTABLE=1 measures the portable paths (no DSP instructions)
 ";
 
 fn main() -> ExitCode {
@@ -44,6 +51,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("fuzz") => fuzz::run(args.get(1).map(String::as_str)),
         Some("qemu") => qemu::run(),
+        Some("bench-mcu") => bench_mcu::run(),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");
             Ok(())

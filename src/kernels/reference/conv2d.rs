@@ -18,21 +18,21 @@ use crate::Error;
 use half::f16;
 
 /// The validated geometry of a convolution.
-struct ConvDims {
-    n: usize,
-    in_h: usize,
-    in_w: usize,
-    in_c: usize,
-    out_h: usize,
-    out_w: usize,
-    out_c: usize,
-    kh: usize,
-    kw: usize,
-    ay: Axis,
-    ax: Axis,
+pub(crate) struct ConvDims {
+    pub(crate) n: usize,
+    pub(crate) in_h: usize,
+    pub(crate) in_w: usize,
+    pub(crate) in_c: usize,
+    pub(crate) out_h: usize,
+    pub(crate) out_w: usize,
+    pub(crate) out_c: usize,
+    pub(crate) kh: usize,
+    pub(crate) kw: usize,
+    pub(crate) ay: Axis,
+    pub(crate) ax: Axis,
 }
 
-fn check<T: crate::tensor::Element, B>(
+pub(crate) fn check<T: crate::tensor::Element, B>(
     input: &TensorView<'_, T>,
     filter: &TensorView<'_, T>,
     bias: Option<&[B]>,

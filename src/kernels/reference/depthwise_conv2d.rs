@@ -18,18 +18,18 @@ use crate::tensor::{Element, TensorMut, TensorView};
 use crate::Error;
 use half::f16;
 
-struct DwDims {
-    n: usize,
-    in_h: usize,
-    in_w: usize,
-    in_c: usize,
-    out_h: usize,
-    out_w: usize,
-    mult: usize,
-    kh: usize,
-    kw: usize,
-    ay: Axis,
-    ax: Axis,
+pub(crate) struct DwDims {
+    pub(crate) n: usize,
+    pub(crate) in_h: usize,
+    pub(crate) in_w: usize,
+    pub(crate) in_c: usize,
+    pub(crate) out_h: usize,
+    pub(crate) out_w: usize,
+    pub(crate) mult: usize,
+    pub(crate) kh: usize,
+    pub(crate) kw: usize,
+    pub(crate) ay: Axis,
+    pub(crate) ax: Axis,
 }
 
 impl DwDims {
@@ -38,7 +38,7 @@ impl DwDims {
     }
 }
 
-fn check<T: Element, B>(
+pub(crate) fn check<T: Element, B>(
     input: &TensorView<'_, T>,
     filter: &TensorView<'_, T>,
     bias: Option<&[B]>,

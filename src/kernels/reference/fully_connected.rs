@@ -17,7 +17,7 @@ use crate::Error;
 use half::f16;
 
 /// `(batch, in, out)` after checking the shapes.
-fn check<T: Element, B>(
+pub(crate) fn check<T: Element, B>(
     input: &TensorView<'_, T>,
     weights: &TensorView<'_, T>,
     bias: Option<&[B]>,

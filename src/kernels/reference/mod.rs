@@ -67,7 +67,7 @@
 
 mod gemmlowp;
 mod math;
-mod util;
+pub(crate) mod util;
 
 pub mod activation;
 pub mod add;

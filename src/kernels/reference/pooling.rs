@@ -23,20 +23,20 @@ use crate::tensor::{Element, TensorMut, TensorView};
 use crate::Error;
 use half::f16;
 
-struct PoolDims {
-    n: usize,
-    in_h: usize,
-    in_w: usize,
-    c: usize,
-    out_h: usize,
-    out_w: usize,
-    ay: Axis,
-    ax: Axis,
-    kh: usize,
-    kw: usize,
+pub(crate) struct PoolDims {
+    pub(crate) n: usize,
+    pub(crate) in_h: usize,
+    pub(crate) in_w: usize,
+    pub(crate) c: usize,
+    pub(crate) out_h: usize,
+    pub(crate) out_w: usize,
+    pub(crate) ay: Axis,
+    pub(crate) ax: Axis,
+    pub(crate) kh: usize,
+    pub(crate) kw: usize,
 }
 
-fn check_pool<T: Element>(
+pub(crate) fn check_pool<T: Element>(
     input: &TensorView<'_, T>,
     output: &TensorMut<'_, T>,
     window: &Window2d,

@@ -84,10 +84,10 @@ pub(crate) fn for_each_broadcast(
 /// index computation can overflow.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Axis {
-    in_size: usize,
-    stride: usize,
-    dilation: usize,
-    pad: usize,
+    pub(crate) in_size: usize,
+    pub(crate) stride: usize,
+    pub(crate) dilation: usize,
+    pub(crate) pad: usize,
 }
 
 impl Axis {

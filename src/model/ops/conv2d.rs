@@ -12,7 +12,7 @@
 //!   same float type.
 
 use super::*;
-use crate::kernels::{reference, FloatClamp, RequantS8, Window2d};
+use crate::kernels::{optimized, reference, FloatClamp, RequantS8, Window2d};
 
 /// Words before the activation range.
 pub(crate) const WINDOW_WORDS: usize = 6;
@@ -175,7 +175,7 @@ pub(crate) fn clamp(op: &OpInfo<'_>, at: usize) -> Result<FloatClamp, Error> {
     })
 }
 
-/// Runs the int8 kernel.
+/// Runs the optimized int8 kernel (bit-identical to the reference).
 pub fn eval_s8(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(), Error> {
     let (io, mut out) = Io::split(model, op, arena)?;
     let (xi, x) = io.input::<i8>(0)?;
@@ -183,7 +183,7 @@ pub fn eval_s8(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(
     let bias = io.opt_input::<i32>(2)?;
     let w = window(op, f.shape().dim(1), f.shape().dim(2))?;
     let q = requant(op, WINDOW_WORDS, xi.scale_zp().1, out.info.scale_zp().1)?;
-    reference::conv2d_s8(x, f, bias, &mut out.view()?, &w, &q)
+    optimized::conv2d_s8(x, f, bias, &mut out.view()?, &w, &q)
 }
 
 /// A float convolution kernel.

@@ -8,7 +8,7 @@
 
 use super::conv2d::{check_conv_dtypes, check_conv_options, clamp, requant};
 use super::*;
-use crate::kernels::{reference, FloatClamp};
+use crate::kernels::{optimized, reference, FloatClamp};
 
 pub(crate) fn validate(model: &Model<'_>, op: &OpInfo<'_>) -> Result<(), Error> {
     arity(op, 2, 3)?;
@@ -33,14 +33,14 @@ pub(crate) fn validate(model: &Model<'_>, op: &OpInfo<'_>) -> Result<(), Error> 
     check_conv_options(op, 0, out_n, output.dtype)
 }
 
-/// Runs the int8 kernel.
+/// Runs the optimized int8 kernel (bit-identical to the reference).
 pub fn eval_s8(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(), Error> {
     let (io, mut out) = Io::split(model, op, arena)?;
     let (xi, x) = io.input::<i8>(0)?;
     let (_, w) = io.input::<i8>(1)?;
     let bias = io.opt_input::<i32>(2)?;
     let q = requant(op, 0, xi.scale_zp().1, out.info.scale_zp().1)?;
-    reference::fully_connected_s8(x, w, bias, &mut out.view()?, &q)
+    optimized::fully_connected_s8(x, w, bias, &mut out.view()?, &q)
 }
 
 type FloatKernel<T> = fn(

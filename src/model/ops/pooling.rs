@@ -11,7 +11,7 @@
 
 use super::conv2d::check_geometry;
 use super::*;
-use crate::kernels::{reference, FloatClamp, Window2d};
+use crate::kernels::{optimized, reference, FloatClamp, Window2d};
 
 fn window(op: &OpInfo<'_>) -> Result<Window2d, Error> {
     let w = Window2d {
@@ -115,7 +115,7 @@ fn eval_window_float<T: crate::kernels::Float>(
 
 /// Runs int8 max pooling.
 pub fn eval_max_s8(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(), Error> {
-    eval_window_s8(model, op, arena, reference::max_pool2d_s8)
+    eval_window_s8(model, op, arena, optimized::max_pool2d_s8)
 }
 /// Runs f16 max pooling.
 pub fn eval_max_f16(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(), Error> {
@@ -127,7 +127,7 @@ pub fn eval_max_f32(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Res
 }
 /// Runs int8 average pooling.
 pub fn eval_avg_s8(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(), Error> {
-    eval_window_s8(model, op, arena, reference::avg_pool2d_s8)
+    eval_window_s8(model, op, arena, optimized::avg_pool2d_s8)
 }
 /// Runs f16 average pooling.
 pub fn eval_avg_f16(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(), Error> {

@@ -1,0 +1,74 @@
+//! Fast int8 kernels, bit-identical to [`reference`](super::reference).
+//!
+//! Same file and function names and the same signatures as the reference
+//! kernels (`conv2d::conv2d_s8`, `depthwise_conv2d::depthwise_conv2d_s8`,
+//! `fully_connected::fully_connected_s8`, `pooling::max_pool2d_s8`,
+//! `pooling::avg_pool2d_s8`), the same argument checks and errors, and
+//! exactly the same results: every kernel requantizes through
+//! [`crate::quant::requantize`], and int32 sums are taken modulo 2³² as the
+//! reference's `wrapping_add` does, so the order of the terms is free.
+//! The tests at the bottom of each file compare them with the reference on
+//! thousands of random shapes; `cargo xtask qemu` does it on a Cortex-M4
+//! (DSP path) and a Cortex-M3 (portable path).
+//!
+//! What makes them fast, on every target:
+//! - padding is handled once per output row and pixel (the range of
+//!   in-bounds kernel taps), never per element; with dilation 1 the
+//!   in-bounds taps of one kernel row are one contiguous run of input
+//!   and filter, so a 3×3 convolution is three dot products per pixel;
+//! - several output channels accumulate at once, so each input element is
+//!   loaded and offset (`x − zp`) once for four of them;
+//! - inner loops walk slices with iterators: no per-element bounds checks.
+//!
+//! And on Cortex-M4/M7 (`thumbv7em-*`, `cfg(edgegrad_dsp)` set by
+//! `build.rs`), the inner loops read four int8 values per load and
+//! multiply-accumulate them two at a time with `SXTB16`/`SXTAB16` and
+//! `SMLAD` (`SMLABB`/`SMLATT` for depthwise), through `core::arch::asm!`
+//! in the one module with `unsafe` (`dsp.rs`).
+//!
+//! None of the kernels needs scratch memory from the arena: depthwise
+//! convolution and average pooling keep a fixed 64-channel block of
+//! accumulators on the stack (256 bytes).
+
+mod dot;
+#[cfg(edgegrad_dsp)]
+mod dsp;
+
+pub mod conv2d;
+pub mod depthwise_conv2d;
+pub mod fully_connected;
+pub mod pooling;
+
+pub use conv2d::conv2d_s8;
+pub use depthwise_conv2d::depthwise_conv2d_s8;
+pub use fully_connected::fully_connected_s8;
+pub use pooling::{avg_pool2d_s8, max_pool2d_s8};
+
+use crate::kernels::RequantS8;
+use crate::quant::requantize;
+
+/// Channels per block of the stack accumulators (depthwise, average pool).
+const BLOCK: usize = 64;
+
+/// Requantizes `acc` (plus `bias[c]`) of output channel `c`.
+#[inline(always)]
+fn requant(acc: i32, bias: Option<&[i32]>, c: usize, q: &RequantS8<'_>) -> i8 {
+    let acc = match bias {
+        Some(b) => acc.wrapping_add(b[c]),
+        None => acc,
+    };
+    let (m, s) = q.channel(c);
+    requantize(acc, m, s, q.output_zero_point, q.act_min, q.act_max)
+}
+
+/// Requantizes four accumulators of channels `c..c + 4` into `out[..4]`.
+#[inline(always)]
+fn requant4(acc: [i32; 4], bias: Option<&[i32]>, c: usize, q: &RequantS8<'_>, out: &mut [i8]) {
+    let out = &mut out[..4];
+    for k in 0..4 {
+        out[k] = requant(acc[k], bias, c + k, q);
+    }
+}
+
+#[cfg(test)]
+mod testing;
