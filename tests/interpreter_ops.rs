@@ -10,24 +10,8 @@ use edgegrad::quant::{activation_range_s8, quantize_multiplier, Activation};
 use edgegrad::tensor::{DType, Element, Shape, TensorMut, TensorView};
 use half::f16;
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) as u32
-    }
-    fn i8s(&mut self, n: usize) -> Vec<i8> {
-        (0..n).map(|_| (self.next() as i8).max(-127)).collect()
-    }
-    fn f32s(&mut self, n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|_| (self.next() % 2001) as f32 / 1000.0 - 1.0)
-            .collect()
-    }
-}
+mod common;
+use common::Lcg;
 
 /// Builds, validates and runs a one-input model on `input`, returning
 /// output 0 and the built model's bytes.

@@ -10,19 +10,8 @@ use edgegrad::quant::Activation;
 use edgegrad::tensor::{DType, QuantParams};
 use edgegrad::Error;
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) as u32
-    }
-    fn i8(&mut self) -> i8 {
-        self.next() as i8
-    }
-}
+mod common;
+use common::Lcg;
 
 /// A small int8 CNN: conv (per-channel, ReLU) → max pool → reshape → FC → softmax.
 fn cnn_bytes() -> Vec<u8> {

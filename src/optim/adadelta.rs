@@ -74,22 +74,5 @@ impl Optimizer for Adadelta {
             }
         });
     }
-    fn params(&self) -> &NamedParams {
-        &self.params
-    }
-    fn lr(&self) -> f32 {
-        self.lr
-    }
-    fn set_lr(&mut self, lr: f32) {
-        self.lr = lr;
-    }
-    fn state(&self) -> Vec<StateEntry> {
-        self.state.export(&self.params)
-    }
-    fn load_state(
-        &mut self,
-        s: &HashMap<String, (Vec<usize>, Vec<f32>)>,
-    ) -> Result<(), TrainError> {
-        self.state.import(&self.params, s)
-    }
+    optimizer_accessors!();
 }

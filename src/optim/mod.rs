@@ -14,6 +14,31 @@
 //! [`clip_grad_value`], [`clip_grad_norm`] and the learning-rate
 //! [`schedule`]s.
 
+/// The accessors every optimizer implements the same way, over its
+/// `params`, `lr` and `state` fields.
+macro_rules! optimizer_accessors {
+    () => {
+        fn params(&self) -> &NamedParams {
+            &self.params
+        }
+        fn lr(&self) -> f32 {
+            self.lr
+        }
+        fn set_lr(&mut self, lr: f32) {
+            self.lr = lr;
+        }
+        fn state(&self) -> Vec<StateEntry> {
+            self.state.export(&self.params)
+        }
+        fn load_state(
+            &mut self,
+            s: &HashMap<String, (Vec<usize>, Vec<f32>)>,
+        ) -> Result<(), TrainError> {
+            self.state.import(&self.params, s)
+        }
+    };
+}
+
 pub mod adadelta;
 pub mod adagrad;
 pub mod adam;
