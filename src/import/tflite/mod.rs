@@ -245,7 +245,7 @@ impl<'a> Cx<'_, 'a> {
             Some(q) if q.scale.len() == 1 => {
                 let zp = q.zero_point.first().copied().unwrap_or(0);
                 let s = q.scale[0];
-                if !(s.is_finite() && s > 0.0) || !(-128..=127).contains(&zp) {
+                if !(s.is_finite() && s > 0.0 && (-128..=127).contains(&zp)) {
                     return Err(self
                         .unsupported(format!("tensor '{}': scale {s}, zero point {zp}", t.name)));
                 }
