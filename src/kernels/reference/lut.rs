@@ -208,7 +208,7 @@ fn tflm_q4_input_stage(input_scale: f32) -> Result<(i32, i32, i32), Error> {
 /// `d = x − input_zero_point`: `d ≤ −radius` gives −128, `d ≥ radius`
 /// gives 127, otherwise `d` is scaled to Q4.27 with
 /// `MultiplyByQuantizedMultiplier(d, multiplier, shift)` (see
-/// [`tflm_q4_input_stage`]), gemmlowp's fixed-point logistic gives a Q0.31
+/// `tflm_q4_input_stage` in this file), gemmlowp's fixed-point logistic gives a Q0.31
 /// value `r`, and the output is
 /// `clamp(RoundingDivideByPOT(r, 23) − 128, −128, 127)`.
 ///
