@@ -29,7 +29,11 @@
 //! int8 kernels' edge cases (`edges_s8`: odd sizes and channel counts,
 //! stride 2, dilation 2, depthwise multiplier 2, batch 2) and the digits
 //! nearest-centroid classifier of `examples/digits_centroid.rs` on the
-//! whole test split, with labels; then `default` (below).
+//! whole test split, with labels; TFLite models converted by
+//! `edgegrad::import::tflite` (committed fixtures of
+//! `tests/fixtures/tflite/` with their inputs, named `tflite_*`, and the
+//! Keras digits CNN `examples/tflite/digits_keras.tflite` on the whole test
+//! split, with labels); then `default` (below).
 
 #[path = "support/device_fixture.rs"]
 mod device_fixture;
@@ -462,6 +466,51 @@ fn digits_cnn_fixtures() -> Result<[Fixture; 2]> {
     ])
 }
 
+/// Converted TFLite models: a few committed import fixtures (their own
+/// inputs) and the Keras digits CNN on the whole test split.
+fn tflite_fixtures() -> Result<Vec<Fixture>> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut out = Vec::new();
+    for name in [
+        "small_cnn",
+        "relus",
+        "add_two_inputs",
+        "float_io",
+        "mean_keepdims",
+        "logistic",
+        "depthwise_mult2",
+    ] {
+        let dir = format!("{root}/tests/fixtures/tflite");
+        let tfl = std::fs::read(format!("{dir}/{name}.tflite"))?;
+        let model = edgegrad::import::tflite::convert(&tfl).map_err(|e| format!("{name}: {e}"))?;
+        out.push(Fixture {
+            name: Box::leak(format!("tflite_{name}").into_boxed_str()),
+            model,
+            samples: std::fs::read(format!("{dir}/{name}.in.bin"))?,
+            labels: None,
+        });
+    }
+    let tfl = std::fs::read(format!("{root}/examples/tflite/digits_keras.tflite"))?;
+    let model = edgegrad::import::tflite::convert(&tfl)?;
+    let file = AlignedModel::new(&model.bytes);
+    let m = Model::from_bytes(file.as_bytes())?;
+    let input = *m.inputs().first().ok_or("digits_keras: no input")?;
+    let (scale, zp) = m.tensor(input)?.scale_zp();
+    let (test_x, test_y) =
+        digits_centroid::read_digits(&format!("{root}/data/digits8x8_test.csv"))?;
+    out.push(Fixture {
+        name: "tflite_digits_keras",
+        model,
+        samples: test_x
+            .iter()
+            .flatten()
+            .map(|&v| quantize_value(v, scale, zp) as u8)
+            .collect(),
+        labels: Some(test_y.iter().map(|&y| y as u16).collect()),
+    });
+    Ok(out)
+}
+
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
 }
@@ -479,7 +528,7 @@ fn main() -> Result<()> {
 
     let mut rng = Rng(0x00ED_6E6A_AD00_0001);
     let [cnn_digits_s8, cnn_digits_f16] = digits_cnn_fixtures()?;
-    let fixtures = [
+    let mut fixtures = vec![
         mlp_s8(&mut rng)?,
         cnn_s8(&mut rng)?,
         edges_s8(&mut rng)?,
@@ -487,11 +536,12 @@ fn main() -> Result<()> {
         digits(None)?,
         cnn_digits_s8,
         cnn_digits_f16,
-        Fixture {
-            name: "default",
-            ..digits(Some(32))?
-        },
     ];
+    fixtures.extend(tflite_fixtures()?);
+    fixtures.push(Fixture {
+        name: "default",
+        ..digits(Some(32))?
+    });
     let mut list = String::new();
     for fx in &fixtures {
         let file = AlignedModel::new(&fx.model.bytes);

@@ -242,3 +242,70 @@ fn run_rejects_wrong_shapes_and_types() {
         "has 1 inputs, 2 given",
     );
 }
+
+#[test]
+fn convert_then_run_a_tflite_model() {
+    let dir = tmpdir("convert");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tflite");
+    let egm = dir.join("small_cnn.egm");
+    let out = tool(&[
+        "convert",
+        fixtures.join("small_cnn.tflite").to_str().unwrap(),
+        "-o",
+        egm.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Run the committed inputs (16 samples of 12×12×1 int8) and compare
+    // with TFLite Micro's outputs.
+    let x: Vec<i8> = std::fs::read(fixtures.join("small_cnn.in.bin"))
+        .unwrap()
+        .into_iter()
+        .map(|b| b as i8)
+        .collect();
+    let xn = dir.join("x.npy");
+    write_npy(&xn, &[16, 1, 12, 12, 1], &x);
+    let yn = dir.join("y.npy");
+    let out = tool(&[
+        "run",
+        egm.to_str().unwrap(),
+        "--input",
+        xn.to_str().unwrap(),
+        "--output",
+        yn.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want: Vec<i8> = std::fs::read(fixtures.join("small_cnn.tflm.bin"))
+        .unwrap()
+        .into_iter()
+        .map(|b| b as i8)
+        .collect();
+    assert_eq!(read_npy_i8(&yn).1, want);
+
+    // An unsupported operator: one line naming it and its index.
+    let out = tool(&[
+        "convert",
+        fixtures.join("lstm.tflite").to_str().unwrap(),
+        "-o",
+        dir.join("lstm.egm").to_str().unwrap(),
+    ]);
+    assert_one_line_failure(&out, "operator 0 (UNIDIRECTIONAL_SEQUENCE_LSTM)");
+    // A truncated file.
+    let bad = dir.join("bad.tflite");
+    let bytes = std::fs::read(fixtures.join("small_cnn.tflite")).unwrap();
+    std::fs::write(&bad, &bytes[..bytes.len() / 2]).unwrap();
+    let out = tool(&[
+        "convert",
+        bad.to_str().unwrap(),
+        "-o",
+        dir.join("bad.egm").to_str().unwrap(),
+    ]);
+    assert_one_line_failure(&out, "malformed TFLite file");
+}

@@ -606,8 +606,20 @@ impl ModelBuilder {
         Ok(out)
     }
 
-    /// An int8 element-wise op as a lookup table: `table[i]` is the output
-    /// for input `i − 128`.
+    /// An int8 element-wise op (`Relu`, `Relu6`, `LeakyRelu`, `Sigmoid`,
+    /// `Tanh`) as a lookup table: `table[i]` is the output for input
+    /// `i − 128`; the output has `x`'s shape and `out_quant`. Importers use
+    /// it to bake another runtime's exact integer arithmetic into the table.
+    pub fn lookup_table(
+        &mut self,
+        code: OpCode,
+        x: TensorId,
+        out_quant: Quant,
+        table: [i8; 256],
+    ) -> Result<TensorId, Error> {
+        self.lut_op(code, x, out_quant, table)
+    }
+
     fn lut_op(
         &mut self,
         code: OpCode,

@@ -5,9 +5,12 @@
 //! - `edgegrad run MODEL --input IN.npy … --output OUT.npy …` runs a model on
 //!   every sample (first axis = batch) of the inputs through the same
 //!   interpreter and kernels the device uses.
+//! - `edgegrad convert IN.tflite -o OUT.egm` converts a fully int8
+//!   TensorFlow Lite model (byte-exact with TensorFlow Lite Micro).
 //!
 //! Every failure is one line on stderr and exit code 1.
 
+mod convert;
 mod inspect;
 mod npy;
 mod run;
@@ -20,7 +23,7 @@ use std::process::ExitCode;
 #[command(
     name = "edgegrad",
     version,
-    about = "Machine learning on microcontrollers: inspect and run edgegrad model files"
+    about = "Machine learning on microcontrollers: inspect, run and convert edgegrad model files"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -52,6 +55,15 @@ enum Command {
         #[arg(long = "output", required = true)]
         outputs: Vec<PathBuf>,
     },
+    /// Convert a fully int8-quantized TensorFlow Lite model (.tflite) to a
+    /// model file, byte-exact with TensorFlow Lite Micro.
+    Convert {
+        /// The .tflite file.
+        input: PathBuf,
+        /// The model file to write (.egm).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -63,6 +75,7 @@ fn main() -> ExitCode {
             inputs,
             outputs,
         } => run::run(&model, &inputs, &outputs),
+        Command::Convert { input, output } => convert::run(&input, &output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

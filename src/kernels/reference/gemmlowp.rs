@@ -138,6 +138,59 @@ pub(crate) fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
     rescale(x, 1, 0)
 }
 
+/// `(1 − a) / (1 + a)` for `a` in `[0, 1)` (Q0.31 in, Q0.31 out): the same
+/// Newton–Raphson reciprocal of the half denominator as
+/// [`one_over_one_plus_x_for_x_in_0_1`], then `x − 1` (Q2) rescaled to Q0
+/// (gemmlowp's `one_minus_x_over_one_plus_x_for_x_in_0_1`).
+pub(crate) fn one_minus_x_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
+    const C48_OVER_17: i32 = 1_515_870_810;
+    const NEG_32_OVER_17: i32 = -1_010_580_540;
+    const ONE_Q2: i32 = 1 << 29;
+    let half_denominator = rounding_half_sum(a, i32::MAX);
+    let mut x = C48_OVER_17.wrapping_add(mul(half_denominator, NEG_32_OVER_17));
+    for _ in 0..3 {
+        let half_denominator_times_x = mul(half_denominator, x);
+        let one_minus_half_denominator_times_x = ONE_Q2.wrapping_sub(half_denominator_times_x);
+        x = x.wrapping_add(rescale(mul(x, one_minus_half_denominator_times_x), 4, 2));
+    }
+    rescale(x.wrapping_sub(ONE_Q2), 2, 0)
+}
+
+/// gemmlowp's `logistic` of a value with `integer_bits` integer bits, Q0.31
+/// out: `1 / (1 + e^−|a|)` from [`exp_on_negative_values`] and
+/// [`one_over_one_plus_x_for_x_in_0_1`]; for `a < 0` the result is
+/// `One − that` (`One` = `i32::MAX` in Q0.31); `a = 0` gives exactly 1/2.
+pub(crate) fn logistic(a: i32, integer_bits: i32) -> i32 {
+    if a == 0 {
+        return 1 << 30;
+    }
+    let abs = if a > 0 { a } else { a.wrapping_neg() };
+    let positive =
+        one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(abs.wrapping_neg(), integer_bits));
+    if a > 0 {
+        positive
+    } else {
+        i32::MAX.wrapping_sub(positive)
+    }
+}
+
+/// gemmlowp's `tanh` of a value with `integer_bits` integer bits, Q0.31
+/// out: for `n = −|a|`, `t = (1 − e^(2n)) / (1 + e^(2n))` where `2n` is the
+/// same raw value read with one more integer bit (`ExactMulByPot<1>`, so
+/// no overflow); the sign of `a` is restored by negation; `a = 0` gives 0.
+pub(crate) fn tanh(a: i32, integer_bits: i32) -> i32 {
+    if a == 0 {
+        return 0;
+    }
+    let n = if a < 0 { a } else { a.wrapping_neg() };
+    let t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(n, integer_bits + 1));
+    if a < 0 {
+        t.wrapping_neg()
+    } else {
+        t
+    }
+}
+
 /// TFLite's `GetReciprocal`: for a positive `x` with `x_integer_bits`
 /// integer bits, returns `(r, num_bits_over_unit)` with
 /// `1/x ≈ r / 2^31 / 2^num_bits_over_unit`.

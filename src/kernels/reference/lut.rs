@@ -15,6 +15,10 @@
 //!   (`ReluQuantized`) exactly;
 //! - [`leaky_relu_table_s8`] is TFLite's int8 `LEAKY_RELU`
 //!   (`QuantizeLeakyRelu`) exactly;
+//! - [`tflm_sigmoid_table_s8`] and [`tflm_tanh_table_s8`] are TensorFlow
+//!   Lite Micro's int8 `LOGISTIC` and `TANH` (`reference_integer_ops::
+//!   Logistic` / `Tanh`: gemmlowp fixed point on a Q4.27 input) exactly —
+//!   what the TFLite importer bakes into its tables;
 //! - [`sigmoid_table_s8`], [`tanh_table_s8`] and [`float_table_s8`] compute
 //!   the function in f64 on the dequantized input and quantize the result
 //!   rounding half away from zero — the real function correctly rounded
@@ -65,7 +69,8 @@ fn table_from(mut f: impl FnMut(i32) -> i32) -> [i8; 256] {
 
 /// TFLite's int8 `RELU`, `RELU6` and `RELU_N1_TO_1` (`ReluQuantized`) as a
 /// table: `clamp(out_zp + MultiplyByQuantizedMultiplier(x − in_zp, m, s), lo, hi)`
-/// with `m, s` from `input_scale / output_scale` and `[lo, hi]` the
+/// with `m, s` from `input_scale / output_scale` (divided in f32, as TFLite
+/// does) and `[lo, hi]` the
 /// activation's quantized range ([`activation_range_s8`]).
 /// `Activation::None` gives a plain requantization.
 ///
@@ -79,7 +84,8 @@ pub fn relu_table_s8(
 ) -> Result<[i8; 256], Error> {
     check_quant_s8(input.0, input.1)?;
     check_quant_s8(output.0, output.1)?;
-    let (m, s) = quantize_multiplier(input.0 as f64 / output.0 as f64);
+    // TFLite divides the scales in f32, then widens the ratio to f64.
+    let (m, s) = quantize_multiplier((input.0 / output.0) as f64);
     let (lo, hi) = activation_range_s8(activation, output.0, output.1);
     Ok(table_from(|x| {
         output
@@ -92,8 +98,9 @@ pub fn relu_table_s8(
 /// TFLite's int8 `LEAKY_RELU` (`QuantizeLeakyRelu`) as a table: for
 /// `d = x − in_zp`, `out_zp + MultiplyByQuantizedMultiplier(d, m, s)` with
 /// the identity multiplier `input_scale / output_scale` when `d ≥ 0` and the
-/// alpha multiplier `input_scale · alpha / output_scale` otherwise (both in
-/// f64), clamped to `[-128, 127]`.
+/// alpha multiplier `input_scale · alpha / output_scale` otherwise (both
+/// computed in f32 as TFLite's Prepare does, then quantized from f64),
+/// clamped to `[-128, 127]`.
 ///
 /// Errors with `InvalidParameter` for bad scales or zero points or a
 /// non-finite `alpha`.
@@ -107,8 +114,10 @@ pub fn leaky_relu_table_s8(
     if !alpha.is_finite() {
         return Err(Error::InvalidParameter);
     }
-    let (mi, si) = quantize_multiplier(input.0 as f64 / output.0 as f64);
-    let (ma, sa) = quantize_multiplier(input.0 as f64 * alpha as f64 / output.0 as f64);
+    // TFLite computes both ratios in f32 (`input_scale * alpha /
+    // output_scale`, left to right), then widens them to f64.
+    let (mi, si) = quantize_multiplier((input.0 / output.0) as f64);
+    let (ma, sa) = quantize_multiplier((input.0 * alpha / output.0) as f64);
     Ok(table_from(|x| {
         let d = x - input.1;
         let v = if d >= 0 {
@@ -159,6 +168,108 @@ pub fn sigmoid_table_s8(input: (f32, i32), output: (f32, i32)) -> Result<[i8; 25
 /// uses output scale 1/128 and zero point 0.
 pub fn tanh_table_s8(input: (f32, i32), output: (f32, i32)) -> Result<[i8; 256], Error> {
     float_table_s8(input, output, tanh_f64)
+}
+
+/// The input stage TFLite Micro's int8 LOGISTIC and TANH share
+/// (`CalculateArithmeticOpData`): the real multiplier
+/// `input_scale · 2^(31 − 4)` (f64) split by `frexp` into a mantissa
+/// rounded to a Q31 `multiplier` (half away from zero, *not*
+/// renormalised) and an exponent used as a left `shift`, and the input
+/// radius `floor((2^4 − 1) · 2^(31 − 4) / 2^shift)` beyond which the output
+/// saturates. Errors when the mantissa rounds to 2^31 (TFLite would
+/// overflow) or the shift leaves `[-31, 30]`.
+fn tflm_q4_input_stage(input_scale: f32) -> Result<(i32, i32, i32), Error> {
+    const INPUT_INTEGER_BITS: i32 = 4;
+    let real = input_scale as f64 * (1i64 << (31 - INPUT_INTEGER_BITS)) as f64;
+    let (q, shift) = crate::quant::frexp(real);
+    // TfLiteRound(q · 2^31): half away from zero; q is in [0.5, 1).
+    let x = q * (1i64 << 31) as f64;
+    let t = x as i64;
+    let m = if x - t as f64 >= 0.5 { t + 1 } else { t };
+    if !(1..(1i64 << 31)).contains(&m)
+        || !(crate::quant::MIN_SHIFT..=crate::quant::MAX_SHIFT).contains(&shift)
+    {
+        return Err(Error::InvalidParameter);
+    }
+    // CalculateInputRadius(4, shift, 31) = floor(15 · 2^27 / 2^shift),
+    // exact in integers (saturated to i32: such a radius is never reached).
+    let max_input = ((1i64 << INPUT_INTEGER_BITS) - 1) << (31 - INPUT_INTEGER_BITS);
+    let radius = if shift >= 0 {
+        max_input >> shift
+    } else {
+        max_input << (-shift) as u32
+    };
+    Ok((m as i32, shift, radius.min(i32::MAX as i64) as i32))
+}
+
+/// TensorFlow Lite Micro's int8 `LOGISTIC` (`reference_integer_ops::Logistic`)
+/// as a table, for an input with `input = (scale, zero_point)`; the output
+/// is scale 1/256, zero point −128 (TFLite requires it). For
+/// `d = x − input_zero_point`: `d ≤ −radius` gives −128, `d ≥ radius`
+/// gives 127, otherwise `d` is scaled to Q4.27 with
+/// `MultiplyByQuantizedMultiplier(d, multiplier, shift)` (see
+/// `tflm_q4_input_stage` in this file), gemmlowp's fixed-point logistic gives a Q0.31
+/// value `r`, and the output is
+/// `clamp(RoundingDivideByPOT(r, 23) − 128, −128, 127)`.
+///
+/// Errors with `InvalidParameter` for a bad scale or zero point.
+pub fn tflm_sigmoid_table_s8(input: (f32, i32)) -> Result<[i8; 256], Error> {
+    check_quant_s8(input.0, input.1)?;
+    let (m, s, radius) = tflm_q4_input_stage(input.0)?;
+    Ok(table_from(|x| {
+        let d = x - input.1;
+        if d <= -radius {
+            -128
+        } else if d >= radius {
+            127
+        } else {
+            let q4 = multiply_by_quantized_multiplier(d, m, s);
+            let r = super::gemmlowp::logistic(q4, 4);
+            crate::quant::rounding_divide_by_pot(r, 31 - 8) - 128
+        }
+    }))
+}
+
+/// TensorFlow Lite Micro's int8 `TANH` (`reference_integer_ops::Tanh`) as a
+/// table; the output is scale 1/128, zero point 0. As
+/// [`tflm_sigmoid_table_s8`] with gemmlowp's fixed-point tanh, and the
+/// output `clamp(RoundingDivideByPOT(r, 24), −128, 127)`.
+pub fn tflm_tanh_table_s8(input: (f32, i32)) -> Result<[i8; 256], Error> {
+    check_quant_s8(input.0, input.1)?;
+    let (m, s, radius) = tflm_q4_input_stage(input.0)?;
+    Ok(table_from(|x| {
+        let d = x - input.1;
+        if d <= -radius {
+            -128
+        } else if d >= radius {
+            127
+        } else {
+            let q4 = multiply_by_quantized_multiplier(d, m, s);
+            let r = super::gemmlowp::tanh(q4, 4);
+            crate::quant::rounding_divide_by_pot(r, 31 - 7)
+        }
+    }))
+}
+
+/// TensorFlow Lite Micro's int8 `RELU6` (`Relu6Quantized`) as a table: a
+/// clamp of the raw input to `[zero_point, six]` with
+/// `six = clamp(round(6 / scale) + zero_point, −128, 127)` (f32 division,
+/// half away from zero), *without* requantization: TFLite Micro assumes
+/// the output shares the input's parameters (LiteRT requantizes instead).
+pub fn tflm_relu6_table_s8(input: (f32, i32)) -> Result<[i8; 256], Error> {
+    check_quant_s8(input.0, input.1)?;
+    let six = (crate::quant::round_half_away(6.0 / input.0) as i64 + input.1 as i64)
+        .clamp(-128, 127) as i32;
+    let zero = input.1;
+    Ok(table_from(|x| {
+        if x > six {
+            six
+        } else if x < zero {
+            zero
+        } else {
+            x
+        }
+    }))
 }
 
 #[cfg(test)]
@@ -314,5 +425,47 @@ mod tests {
             relu_table_s8((1.0, -129), (1.0, 0), Activation::Relu),
             Err(Error::InvalidParameter)
         );
+    }
+
+    #[test]
+    fn tflm_sigmoid_and_tanh_tables_are_within_one_quantum_of_the_real_function() {
+        for &(scale, zp) in &[
+            (0.02f32, 0),
+            (0.1, -20),
+            (0.05, 100),
+            (0.5, -128),
+            (0.004, 7),
+        ] {
+            let s = tflm_sigmoid_table_s8((scale, zp)).unwrap();
+            let t = tflm_tanh_table_s8((scale, zp)).unwrap();
+            let fs = sigmoid_table_s8((scale, zp), (1.0 / 256.0, -128)).unwrap();
+            let ft = tanh_table_s8((scale, zp), (1.0 / 128.0, 0)).unwrap();
+            for i in 0..256 {
+                assert!(
+                    (s[i] as i32 - fs[i] as i32).abs() <= 1,
+                    "sigmoid {scale} {zp} {i}"
+                );
+                assert!(
+                    (t[i] as i32 - ft[i] as i32).abs() <= 1,
+                    "tanh {scale} {zp} {i}"
+                );
+                if i > 0 {
+                    assert!(s[i] >= s[i - 1] && t[i] >= t[i - 1], "monotone");
+                }
+            }
+            // Zero in, exact midpoint out.
+            assert_eq!(s[lut_index(zp.clamp(-128, 127) as i8)], 0);
+            assert_eq!(t[lut_index(zp.clamp(-128, 127) as i8)], 0);
+        }
+        assert!(tflm_sigmoid_table_s8((0.0, 0)).is_err());
+    }
+
+    #[test]
+    fn tflm_relu6_clamps_raw_values() {
+        let t = tflm_relu6_table_s8((0.05, -10)).unwrap();
+        // six = round(6 / 0.05) - 10 = 110.
+        assert_eq!(t[lut_index(-128)], -10);
+        assert_eq!(t[lut_index(50)], 50);
+        assert_eq!(t[lut_index(127)], 110);
     }
 }

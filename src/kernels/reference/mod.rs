@@ -97,7 +97,8 @@ pub use depthwise_conv2d::{depthwise_conv2d_f16, depthwise_conv2d_f32, depthwise
 pub use fully_connected::{fully_connected_f16, fully_connected_f32, fully_connected_s8};
 pub use lut::{
     float_table_s8, leaky_relu_table_s8, lut_index, lut_s8, lut_s8_inplace, relu_table_s8,
-    sigmoid_table_s8, tanh_table_s8,
+    sigmoid_table_s8, tanh_table_s8, tflm_relu6_table_s8, tflm_sigmoid_table_s8,
+    tflm_tanh_table_s8,
 };
 pub use mul::{mul_f16, mul_f32, mul_s8, MulS8};
 pub use pad::pad;

@@ -249,11 +249,10 @@ pub fn avg_pool2d_f16(
 /// `out = clamp(multiply_by_quantized_multiplier(Σ (x − input_zp), multiplier, shift) + output_zp, −128, 127)`,
 /// the sum running over the `H × W` plane of one channel.
 ///
-/// The count of the plane is folded into the multiplier
-/// (`input_scale / (output_scale × count)`, see [`GlobalAvgPoolS8::new`]),
-/// so the kernel rounds once. (TFLite expresses a global average as `MEAN`
-/// over H and W, whose int8 kernels divide by the count in a separate
-/// step; an importer must not assume byte identity with those.)
+/// The count of the plane is folded into the multiplier exactly as
+/// TensorFlow Lite's int8 `MEAN` does it (`QuantizedMeanOrSum`, the kernel
+/// TFLite Micro runs for a MEAN over H and W; see [`GlobalAvgPoolS8::new`]),
+/// so a TFLite MEAN imports as this op byte for byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct GlobalAvgPoolS8 {
@@ -269,9 +268,18 @@ pub struct GlobalAvgPoolS8 {
 
 impl GlobalAvgPoolS8 {
     /// Parameters for averaging `count = H × W` values of an input with
-    /// `(scale, zero_point)` `input` into an output with `output`: the real
-    /// multiplier `input_scale / (output_scale × count)` is computed in f64
-    /// and quantized with [`quantize_multiplier`].
+    /// `(scale, zero_point)` `input` into an output with `output`, as
+    /// TensorFlow Lite's int8 MEAN computes them (`QuantizedMeanOrSum`):
+    ///
+    /// 1. `(m, s) = QuantizeMultiplier(input_scale / output_scale)` (f64);
+    /// 2. `k = min(floor(log2(count)), 32, 31 + s)`;
+    /// 3. `multiplier = (m · 2^k) / count` (64-bit, truncating division),
+    ///    `shift = s − k`.
+    ///
+    /// The kernel then computes
+    /// `MultiplyByQuantizedMultiplier(Σ (x − input_zp), multiplier, shift) + output_zp`,
+    /// which is TFLite's `MultiplyByQuantizedMultiplier(sum − input_zp · count, …)`.
+    /// (Folding `1/count` in f64 instead would round differently.)
     ///
     /// Errors with `InvalidParameter` for a zero count, a non-finite or
     /// non-positive scale or a zero point outside `[-128, 127]`.
@@ -281,8 +289,17 @@ impl GlobalAvgPoolS8 {
         if count == 0 {
             return Err(Error::InvalidParameter);
         }
-        let real = input.0 as f64 / (output.0 as f64 * count as f64);
-        let (multiplier, shift) = quantize_multiplier(real);
+        let (m, s) = quantize_multiplier(input.0 as f64 / output.0 as f64);
+        let count = count as u64;
+        let k = (63 - count.leading_zeros() as i32)
+            .min(32)
+            .min(31 + s)
+            .max(0);
+        let multiplier = (((m as i64) << k) / count as i64) as i32;
+        let shift = s - k;
+        if !(crate::quant::MIN_SHIFT..=crate::quant::MAX_SHIFT).contains(&shift) {
+            return Err(Error::InvalidParameter);
+        }
         Ok(GlobalAvgPoolS8 {
             input_zero_point: input.1,
             output_zero_point: output.1,
