@@ -33,6 +33,8 @@
 mod dot;
 #[cfg(edgegrad_dsp)]
 mod dsp;
+mod gemm;
+mod requant;
 
 pub mod conv2d;
 pub mod depthwise_conv2d;
