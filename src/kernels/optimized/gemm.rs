@@ -61,6 +61,15 @@ pub(crate) fn conv(
     let zp = q.input_zero_point;
     let groups = k_len / 4;
     let npix = d.n * d.out_h * d.out_w;
+    // 1×1, stride 1, no padding: the patch is one input pixel.
+    let pointwise = d.kh == 1
+        && d.kw == 1
+        && d.ay.stride == 1
+        && d.ax.stride == 1
+        && d.ay.pad == 0
+        && d.ax.pad == 0
+        && d.in_h == d.out_h
+        && d.in_w == d.out_w;
     let mut patch = [0u32; PATCH_BYTES / 4];
     let mut chans = [Chan {
         folded: 0,
@@ -87,9 +96,20 @@ pub(crate) fn conv(
         let chans = &chans[..cn];
         let mut p = 0;
         while p < npix {
-            fill_patch(&mut patch, 0, d, window, x, p, zp);
+            if pointwise {
+                // Output pixel p reads input pixel p: no index arithmetic.
+                let ic = d.in_c;
+                copy_run(&mut patch, 0, 0, &x[p * ic..][..ic]);
+                if p + 1 < npix {
+                    copy_run(&mut patch, 1, 0, &x[(p + 1) * ic..][..ic]);
+                }
+            } else {
+                fill_patch(&mut patch, 0, d, window, x, p, zp);
+                if p + 1 < npix {
+                    fill_patch(&mut patch, 1, d, window, x, p + 1, zp);
+                }
+            }
             let (ya, yb): (&mut [i8], &mut [i8]) = if p + 1 < npix {
-                fill_patch(&mut patch, 1, d, window, x, p + 1, zp);
                 let (a, b) = out[p * oc..][..2 * oc].split_at_mut(oc);
                 (&mut a[c0..][..cn], &mut b[c0..][..cn])
             } else {
