@@ -1,6 +1,11 @@
 //! CONV_2D, int8: the reference [`conv2d_s8`](crate::kernels::reference::conv2d_s8), fast.
 //!
-//! For each output pixel, the in-bounds taps of each kernel row are one
+//! Most layers run as a small matrix product (`gemm.rs`: two output
+//! pixels × two output channels per micro-kernel call, over a stack
+//! buffer of the two pixels' input patches). Patches longer than 144
+//! values, or accumulators outside the exact range of the fast
+//! requantization, take the general path:
+//! for each output pixel, the in-bounds taps of each kernel row are one
 //! contiguous run of input and filter when the horizontal dilation is 1
 //! (`(kx1 − kx0) × C` elements), so the pixel is a few long dot products;
 //! with dilation each tap is a run of `C`. Four output channels

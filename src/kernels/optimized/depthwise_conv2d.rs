@@ -1,7 +1,11 @@
 //! DEPTHWISE_CONV_2D, int8: the reference
 //! [`depthwise_conv2d_s8`](crate::kernels::reference::depthwise_conv2d_s8), fast.
 //!
-//! Channels are innermost in NHWC, so one kernel tap of one pixel is a
+//! With multiplier 1, kernels up to 3×3 and accumulators in the exact
+//! range of the fast requantization, `by_four` runs: a pixel's in-bounds
+//! taps are listed once, four channels accumulate in registers over them.
+//! Otherwise:
+//! channels are innermost in NHWC, so one kernel tap of one pixel is a
 //! contiguous run of `C` input values and `C` weights. With multiplier 1
 //! the kernel loops over the pixel's in-bounds taps (padding is skipped by
 //! the tap ranges, never tested per element) and, for each tap, over a

@@ -4,9 +4,12 @@
 //!
 //! Compiled only with `cfg(edgegrad_dsp)` (set by `build.rs` for
 //! `thumbv7em-*`): these instructions do not exist on Armv7-M/Armv6-M.
-//! Every block reads and writes only the registers it is given (no
-//! memory, no stack), so the functions are safe to call; the compiler
-//! allocates the registers and schedules around them.
+//! Every block but [`mac2x2`] reads and writes only the registers it is
+//! given (no memory, no stack), so the functions are safe to call; the
+//! compiler allocates the registers and schedules around them.
+//! [`mac2x2`] is a whole loop in one block (so that its 13 registers are
+//! fixed for the loop, with no spills): it reads two slices whose lengths
+//! it asserts first, and keeps one word on the stack.
 //!
 //! Arithmetic is modulo 2³² like the reference kernels' `wrapping_add`:
 //! SMLAD/SMLAxy wrap on overflow (they only set the sticky Q flag, which
@@ -160,13 +163,14 @@ pub(crate) fn mac2x2(x: &[u32], w0: &[i8], w1: &[i8], groups: usize, acc: &mut [
         groups > 0 && x.len() >= 2 * groups && w0.len() >= 4 * groups && w1.len() >= 4 * groups
     );
     let [mut a0, mut a1, mut a2, mut a3] = *acc;
-    // SAFETY: reads `2·groups` words from `x` and `4·groups` bytes from
-    // each weight row, all in bounds (asserted above); writes only the
-    // named registers. {th} (which LLVM reserves and cannot be an operand)
-    // is saved and restored on the stack, and the loop end is kept on the
-    // stack below it; both are popped before the block ends, so the stack
-    // pointer is unchanged. SMLAD wraps modulo 2³² like the reference's
-    // `wrapping_add` (it only sets the sticky Q flag).
+    // SAFETY: reads `2·groups` words from `x` (word-aligned: `LDRD`
+    // needs it, and `&[u32]` guarantees it) and `4·groups` bytes from each
+    // weight row, all in bounds (asserted above); writes only the named
+    // registers (13 of them: LLVM also hands out r6 when the function needs
+    // no base pointer). The loop end is pushed on the stack and popped
+    // before the block ends, so the stack pointer is unchanged. SMLAD
+    // wraps modulo 2³² like the reference's `wrapping_add` (it only sets
+    // the sticky Q flag).
     unsafe {
         asm!(
             "add {n}, {xp}, {n}, lsl #3",
