@@ -240,7 +240,8 @@ fn cnn_s8(rng: &mut Rng) -> Result<Fixture> {
 /// batch 2, an odd 7×9 input of 5 channels (not a multiple of 4) with a
 /// non-zero zero point, a stride-2 3×3 convolution with uneven SAME
 /// padding, a depthwise convolution with multiplier 2, a dilated depthwise
-/// one without bias, a plain one of 14 channels, a per-tensor pointwise convolution, max and average
+/// one without bias, a plain one of 14 channels, a per-tensor pointwise convolution, a pointwise
+/// and a 3×3 convolution over 8 channels (4-byte patch words, 5 outputs), max and average
 /// pooling windows that reach into the padding, a fully connected layer
 /// of 7 outputs.
 fn edges_s8(rng: &mut Rng) -> Result<Fixture> {
@@ -334,8 +335,29 @@ fn edges_s8(rng: &mut Rng) -> Result<Fixture> {
         Activation::None,
         Some(out_quant(s4 * 0.3, 36, 0)),
     )?;
+    // pointwise 14 → 8, then conv 3×3 SAME 8 → 5: whole-word patches
+    // with padding, an odd number of output channels.
+    let w = s8_weights(&mut b, rng, &[8, 1, 1, 14], 0, 8)?;
+    let q6 = out_quant(s3 * 0.3, 14, -128);
+    let s6 = qa_scale(&q6);
+    let g = b.conv2d(
+        e,
+        w.filter,
+        Some(w.bias),
+        opts(1, 1, Activation::Relu),
+        Some(q6),
+    )?;
+    let w = s8_weights(&mut b, rng, &[5, 3, 3, 8], 0, 5)?;
+    let h = b.conv2d(
+        g,
+        w.filter,
+        Some(w.bias),
+        opts(1, 1, Activation::None),
+        Some(out_quant(s6 * 0.3, 72, 4)),
+    )?;
     b.output(y);
     b.output(p);
+    b.output(h);
     Ok(Fixture {
         name: "edges_s8",
         model: b.build()?,

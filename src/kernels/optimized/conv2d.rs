@@ -1,6 +1,11 @@
 //! CONV_2D, int8: the reference [`conv2d_s8`](crate::kernels::reference::conv2d_s8), fast.
 //!
-//! For each output pixel, the in-bounds taps of each kernel row are one
+//! Most layers run as a small matrix product (`gemm.rs`: two output
+//! pixels × two output channels per micro-kernel call, over a stack
+//! buffer of the two pixels' input patches). Patches longer than 144
+//! values, or accumulators outside the exact range of the fast
+//! requantization, take the general path:
+//! for each output pixel, the in-bounds taps of each kernel row are one
 //! contiguous run of input and filter when the horizontal dilation is 1
 //! (`(kx1 − kx0) × C` elements), so the pixel is a few long dot products;
 //! with dilation each tap is a run of `C`. Four output channels
@@ -29,6 +34,10 @@ pub fn conv2d_s8(
     q.validate(d.out_c)?;
     let (x, w) = (input.data(), filter.data());
     let out = output.data_mut();
+    if super::gemm::applies(&d, bias, q) {
+        super::gemm::conv(&d, window, x, w, bias, q, out);
+        return Ok(());
+    }
     let (ic, oc) = (d.in_c, d.out_c);
     let k_len = d.kh * d.kw * ic; // one filter (output channel)
     let zp = q.input_zero_point;
@@ -116,13 +125,42 @@ impl Pixel {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
-    use crate::kernels::reference;
+    use crate::kernels::{reference, Window2d};
 
     #[test]
     fn matches_reference_bit_for_bit() {
-        let mut rng = Rng::new(0xC0);
-        for iter in 0..3000 {
-            let c = conv_case(&mut rng, false);
+        check_cases(0xC0, 3000, |rng| conv_case(rng, false));
+    }
+
+    /// Patches at the two-pixel buffer's limit and just past it (3×3 over
+    /// 15–17 channels, 1×1 over 140–150), and wide pointwise layers.
+    #[test]
+    fn matches_reference_at_patch_limits() {
+        check_cases(0xC1, 300, |rng| {
+            let (n, h, w) = (rng.usize(1, 2), rng.usize(1, 6), rng.usize(1, 6));
+            let oc = rng.usize(1, 40);
+            let (k, ic, pad) = if rng.bool() {
+                (3, rng.usize(15, 17), 1)
+            } else {
+                (1, rng.usize(140, 150), 0)
+            };
+            let mut window = Window2d::new(k, k, 1, 1);
+            window.pad_top = pad;
+            window.pad_left = pad;
+            Case {
+                window,
+                input: [n, h, w, ic],
+                filter: [oc, k, k, ic],
+                output: [n, h, w, oc],
+                mult: 1,
+            }
+        });
+    }
+
+    fn check_cases(seed: u64, n: usize, mut gen: impl FnMut(&mut Rng) -> Case) {
+        let mut rng = Rng::new(seed);
+        for iter in 0..n {
+            let c = gen(&mut rng);
             let [oc, kh, kw, ic] = c.filter;
             let q = RandomQuant::new(&mut rng, oc, kh * kw * ic);
             let x = rng.vec_i8(c.input.iter().product());

@@ -1,7 +1,11 @@
 //! DEPTHWISE_CONV_2D, int8: the reference
 //! [`depthwise_conv2d_s8`](crate::kernels::reference::depthwise_conv2d_s8), fast.
 //!
-//! Channels are innermost in NHWC, so one kernel tap of one pixel is a
+//! With multiplier 1, kernels up to 3×3 and accumulators in the exact
+//! range of the fast requantization, `by_four` runs: a pixel's in-bounds
+//! taps are listed once, four channels accumulate in registers over them.
+//! Otherwise:
+//! channels are innermost in NHWC, so one kernel tap of one pixel is a
 //! contiguous run of `C` input values and `C` weights. With multiplier 1
 //! the kernel loops over the pixel's in-bounds taps (padding is skipped by
 //! the tap ranges, never tested per element) and, for each tap, over a
@@ -15,8 +19,9 @@
 use super::dot::{offset_pair, word};
 #[cfg(edgegrad_dsp)]
 use super::dsp::{smlabb, smlatt, sxtab16, sxtab16_ror8, sxtb16, sxtb16_ror8};
+use super::requant::{fits, max_sum, Compact};
 use super::{requant, BLOCK};
-use crate::kernels::reference::depthwise_conv2d::check;
+use crate::kernels::reference::depthwise_conv2d::{check, DwDims};
 use crate::kernels::{RequantS8, Window2d};
 use crate::tensor::{TensorMut, TensorView};
 use crate::Error;
@@ -40,6 +45,10 @@ pub fn depthwise_conv2d_s8(
     let (x, w) = (input.data(), filter.data());
     let out = output.data_mut();
     let zp = q.input_zero_point;
+    if m == 1 && fits(q, bias, c, max_sum(d.kh * d.kw)) && d.kh * d.kw <= MAX_TAPS {
+        by_four(&d, window, x, w, bias, q, out);
+        return Ok(());
+    }
     let mut acc = [0i32; BLOCK];
     let mut p = 0;
     for b in 0..d.n {
@@ -90,6 +99,118 @@ pub fn depthwise_conv2d_s8(
         }
     }
     Ok(())
+}
+
+/// The most kernel taps [`by_four`] handles (a 3×3 kernel; 8 bytes each
+/// on the stack).
+const MAX_TAPS: usize = 9;
+/// Channels whose bias and requantization are decoded at once (12 bytes
+/// each on the stack).
+const CH_BLOCK: usize = 32;
+
+/// Multiplier 1, accumulators in range: for each block of channels, the
+/// biases and multipliers are decoded once; for each output pixel, the
+/// in-bounds taps' input and filter offsets are listed once; then each
+/// group of four channels sums over that list in four registers and is
+/// requantized ([`Fast`]), the last `C mod 4` channels one at a time.
+fn by_four(
+    d: &DwDims,
+    window: &Window2d,
+    x: &[i8],
+    w: &[i8],
+    bias: Option<&[i32]>,
+    q: &RequantS8<'_>,
+    out: &mut [i8],
+) {
+    let c = d.in_c;
+    let zp = q.input_zero_point;
+    // (input offset, filter offset) of each in-bounds tap, at channel 0.
+    let mut taps = [(0u32, 0u32); MAX_TAPS];
+    let mut chans = [(0i32, Compact::new(0, 0)); CH_BLOCK];
+    let mut c0 = 0;
+    while c0 < c {
+        let cn = CH_BLOCK.min(c - c0);
+        for (k, ch) in chans[..cn].iter_mut().enumerate() {
+            *ch = (bias.map_or(0, |b| b[c0 + k]), Compact::of(q, c0 + k));
+        }
+        let chans = &chans[..cn];
+        let c4 = cn & !3;
+        let mut p = 0;
+        for b in 0..d.n {
+            for oy in 0..d.out_h {
+                let kys = d.ay.taps(oy, d.kh);
+                for ox in 0..d.out_w {
+                    let kxs = d.ax.taps(ox, d.kw);
+                    let mut nt = 0;
+                    for ky in kys.clone() {
+                        let iy = oy * d.ay.stride + ky * window.dilation_h - d.ay.pad;
+                        for kx in kxs.clone() {
+                            let ix = ox * d.ax.stride + kx * window.dilation_w - d.ax.pad;
+                            let xo = ((b * d.in_h + iy) * d.in_w + ix) * c + c0;
+                            taps[nt] = (xo as u32, ((ky * d.kw + kx) * c + c0) as u32);
+                            nt += 1;
+                        }
+                    }
+                    let taps = &taps[..nt];
+                    let px = &mut out[p * c + c0..][..cn];
+                    p += 1;
+                    for (g, (y, cq)) in px[..c4]
+                        .chunks_exact_mut(4)
+                        .zip(chans.chunks_exact(4))
+                        .enumerate()
+                    {
+                        let acc = sum4(x, w, taps, 4 * g, zp);
+                        for k in 0..4 {
+                            y[k] = cq[k].1.fast().out(acc[k].wrapping_add(cq[k].0), q);
+                        }
+                    }
+                    for ch in c4..cn {
+                        let mut a = chans[ch].0;
+                        for &(xo, wo) in taps {
+                            let xv = x[xo as usize + ch] as i32 - zp;
+                            a = a.wrapping_add(xv * w[wo as usize + ch] as i32);
+                        }
+                        px[ch] = chans[ch].1.fast().out(a, q);
+                    }
+                }
+            }
+        }
+        c0 += cn;
+    }
+}
+
+/// `Σ_taps (x − zp)·w` for channels `ch..ch + 4`.
+#[inline(always)]
+fn sum4(x: &[i8], w: &[i8], taps: &[(u32, u32)], ch: usize, zp: i32) -> [i32; 4] {
+    let x = &x[ch..];
+    let w = &w[ch..];
+    #[cfg(edgegrad_dsp)]
+    {
+        let off = offset_pair(zp);
+        let (mut a0, mut a1, mut a2, mut a3) = (0, 0, 0, 0);
+        for &(xo, wo) in taps {
+            let xw = word(&x[xo as usize..][..4]);
+            let ww = word(&w[wo as usize..][..4]);
+            let (xe, xo) = (sxtab16(off, xw), sxtab16_ror8(off, xw));
+            let (we, wo) = (sxtb16(ww), sxtb16_ror8(ww));
+            a0 = smlabb(xe, we, a0);
+            a1 = smlabb(xo, wo, a1);
+            a2 = smlatt(xe, we, a2);
+            a3 = smlatt(xo, wo, a3);
+        }
+        [a0, a1, a2, a3]
+    }
+    #[cfg(not(edgegrad_dsp))]
+    {
+        let mut a = [0i32; 4];
+        for &(xo, wo) in taps {
+            let (xs, ws) = (&x[xo as usize..][..4], &w[wo as usize..][..4]);
+            for k in 0..4 {
+                a[k] = a[k].wrapping_add((xs[k] as i32 - zp) * ws[k] as i32);
+            }
+        }
+        a
+    }
 }
 
 /// `acc[i] += (x[i] − zp) · w[i]`: one tap over a block of channels.

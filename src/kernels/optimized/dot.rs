@@ -18,7 +18,8 @@ use super::dsp::{smlad, sxtab16, sxtab16_ror8, sxtb16, sxtb16_ror8};
 /// `LDR` on Armv7-M).
 #[inline(always)]
 pub(crate) fn word(c: &[i8]) -> u32 {
-    u32::from_le_bytes([c[0] as u8, c[1] as u8, c[2] as u8, c[3] as u8])
+    let c: &[i8; 4] = c[..4].try_into().expect("four bytes");
+    u32::from_le_bytes(c.map(|v| v as u8))
 }
 
 /// `−zp` in both halfwords of a word: the `SXTAB16` addend.

@@ -4,9 +4,12 @@
 //!
 //! Compiled only with `cfg(edgegrad_dsp)` (set by `build.rs` for
 //! `thumbv7em-*`): these instructions do not exist on Armv7-M/Armv6-M.
-//! Every block reads and writes only the registers it is given (no
-//! memory, no stack), so the functions are safe to call; the compiler
-//! allocates the registers and schedules around them.
+//! Every block but [`mac2x2`] reads and writes only the registers it is
+//! given (no memory, no stack), so the functions are safe to call; the
+//! compiler allocates the registers and schedules around them.
+//! [`mac2x2`] is a whole loop in one block (so that its 13 registers are
+//! fixed for the loop, with no spills): it reads two slices whose lengths
+//! it asserts first, and keeps one word on the stack.
 //!
 //! Arithmetic is modulo 2³² like the reference kernels' `wrapping_add`:
 //! SMLAD/SMLAxy wrap on overflow (they only set the sticky Q flag, which
@@ -130,4 +133,87 @@ pub(crate) fn min8(a: u32, b: u32) -> u32 {
             options(pure, nomem, nostack));
     }
     r
+}
+
+/// `SMMULR d, a, b`: `floor((a·b + 2³¹) / 2³²)`, the rounded high word of
+/// the signed 64-bit product.
+#[inline(always)]
+pub(crate) fn smmulr(a: i32, b: i32) -> i32 {
+    let r;
+    // SAFETY: register-only instruction, no memory or stack access.
+    unsafe {
+        asm!("smmulr {0}, {1}, {2}", lateout(reg) r, in(reg) a, in(reg) b,
+            options(pure, nomem, nostack, preserves_flags));
+    }
+    r
+}
+
+/// The 2 × 2 micro-kernel of [`super::gemm`]: `acc[2p + c] += Σ_k x_p[k] · w_c[k]`
+/// for two pixels `p` (A, B) and two weight rows `c`, over `groups` groups
+/// of four `k`. `x` is the interleaved patch buffer (per group: four bytes
+/// of A, then four of B; word-aligned), `w0`/`w1` the two rows (any
+/// alignment: unaligned `LDR` is allowed on Armv7E-M).
+///
+/// One loop iteration: one `LDRD` of both pixels' four bytes, two `LDR`
+/// of weights, eight `SXTB16` (bytes 0/2 and 1/3 into halfword pairs, the
+/// same pairing on both sides) and eight `SMLAD` (16 MACs).
+#[inline(always)]
+pub(crate) fn mac2x2(x: &[u32], w0: &[i8], w1: &[i8], groups: usize, acc: &mut [i32; 4]) {
+    assert!(
+        groups > 0 && x.len() >= 2 * groups && w0.len() >= 4 * groups && w1.len() >= 4 * groups
+    );
+    let [mut a0, mut a1, mut a2, mut a3] = *acc;
+    // SAFETY: reads `2·groups` words from `x` (word-aligned: `LDRD`
+    // needs it, and `&[u32]` guarantees it) and `4·groups` bytes from each
+    // weight row, all in bounds (asserted above); writes only the named
+    // registers (13 of them: LLVM also hands out r6 when the function needs
+    // no base pointer). The loop end is pushed on the stack and popped
+    // before the block ends, so the stack pointer is unchanged. SMLAD
+    // wraps modulo 2³² like the reference's `wrapping_add` (it only sets
+    // the sticky Q flag).
+    unsafe {
+        asm!(
+            "add {n}, {xp}, {n}, lsl #3",
+            "push {{{n}}}",
+            "2:",
+            "ldrd {xa}, {xb}, [{xp}], #8",
+            "ldr {t}, [{w0}], #4",
+            "sxtb16 {xah}, {xa}, ror #8",
+            "sxtb16 {xa}, {xa}",
+            "sxtb16 {n}, {xb}, ror #8",
+            "sxtb16 {xb}, {xb}",
+            "sxtb16 {th}, {t}, ror #8",
+            "sxtb16 {t}, {t}",
+            "smlad {a0}, {xa}, {t}, {a0}",
+            "smlad {a0}, {xah}, {th}, {a0}",
+            "smlad {a2}, {xb}, {t}, {a2}",
+            "smlad {a2}, {n}, {th}, {a2}",
+            "ldr {t}, [{w1}], #4",
+            "sxtb16 {th}, {t}, ror #8",
+            "sxtb16 {t}, {t}",
+            "smlad {a1}, {xa}, {t}, {a1}",
+            "smlad {a1}, {xah}, {th}, {a1}",
+            "smlad {a3}, {xb}, {t}, {a3}",
+            "smlad {a3}, {n}, {th}, {a3}",
+            "ldr {th}, [sp]",
+            "cmp {xp}, {th}",
+            "bne 2b",
+            "add sp, #4",
+            a0 = inout(reg) a0,
+            a1 = inout(reg) a1,
+            a2 = inout(reg) a2,
+            a3 = inout(reg) a3,
+            xp = inout(reg) x.as_ptr() => _,
+            w0 = inout(reg) w0.as_ptr() => _,
+            w1 = inout(reg) w1.as_ptr() => _,
+            n = inout(reg) groups => _,
+            xa = out(reg) _,
+            xb = out(reg) _,
+            xah = out(reg) _,
+            t = out(reg) _,
+            th = out(reg) _,
+            options(readonly),
+        );
+    }
+    *acc = [a0, a1, a2, a3];
 }

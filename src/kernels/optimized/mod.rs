@@ -12,27 +12,36 @@
 //! (DSP path) and a Cortex-M3 (portable path).
 //!
 //! What makes them fast, on every target:
+//! - convolution is a small matrix product (`gemm.rs`): the input patches
+//!   of two output pixels are interleaved once into a stack buffer, and
+//!   each pair of output channels runs a 2 × 2 micro-kernel over it (each
+//!   input word serves two channels, each weight word two pixels); the
+//!   input offset is folded into the bias as `−zp·Σw`;
+//! - requantization (`requant.rs`) takes a short exact path
+//!   (`SMMULR`-style rounded high multiply and a rounding shift) whenever
+//!   the accumulators are provably small, checked once per call;
 //! - padding is handled once per output row and pixel (the range of
-//!   in-bounds kernel taps), never per element; with dilation 1 the
-//!   in-bounds taps of one kernel row are one contiguous run of input
-//!   and filter, so a 3×3 convolution is three dot products per pixel;
-//! - several output channels accumulate at once, so each input element is
-//!   loaded and offset (`x − zp`) once for four of them;
-//! - inner loops walk slices with iterators: no per-element bounds checks.
+//!   in-bounds kernel taps), never per element; depthwise convolution
+//!   lists a pixel's in-bounds taps once and sums four channels at a time;
+//! - inner loops walk slices with iterators: few per-element bounds checks.
 //!
 //! And on Cortex-M4/M7 (`thumbv7em-*`, `cfg(edgegrad_dsp)` set by
 //! `build.rs`), the inner loops read four int8 values per load and
 //! multiply-accumulate them two at a time with `SXTB16`/`SXTAB16` and
 //! `SMLAD` (`SMLABB`/`SMLATT` for depthwise), through `core::arch::asm!`
-//! in the one module with `unsafe` (`dsp.rs`).
+//! in the one module with `unsafe` (`dsp.rs`; the convolution's
+//! micro-kernel is one `asm!` loop, so the register allocation is fixed).
 //!
-//! None of the kernels needs scratch memory from the arena: depthwise
-//! convolution and average pooling keep a fixed 64-channel block of
-//! accumulators on the stack (256 bytes).
+//! None of the kernels needs scratch memory from the arena: the
+//! convolution keeps a 288-byte patch buffer and 16 decoded channels
+//! (192 bytes) on the stack, depthwise convolution and average pooling a
+//! block of at most 64 channels (256 bytes).
 
 mod dot;
 #[cfg(edgegrad_dsp)]
 mod dsp;
+mod gemm;
+mod requant;
 
 pub mod conv2d;
 pub mod depthwise_conv2d;
