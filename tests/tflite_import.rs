@@ -210,3 +210,11 @@ fn unsupported_operator_is_named_with_its_index() {
         "{msg}"
     );
 }
+
+/// Found by `cargo xtask fuzz`: a tensor whose dimensions multiply past
+/// `usize` once made the converter overflow; now it is an error.
+#[test]
+fn dimensions_whose_product_overflows_are_an_error() {
+    let bytes = std::fs::read(dir().join("fuzz_dims_overflow.bin")).unwrap();
+    assert!(convert(&bytes).is_err());
+}

@@ -219,11 +219,17 @@ impl<'a> Cx<'_, 'a> {
                 t.shape.len()
             )));
         }
-        t.shape
+        let bad = || self.unsupported(format!("tensor '{}' has shape {:?}", t.name, t.shape));
+        let dims = t
+            .shape
             .iter()
             .map(|&d| usize::try_from(d).ok().filter(|&d| d > 0))
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| self.unsupported(format!("tensor '{}' has shape {:?}", t.name, t.shape)))
+            .ok_or_else(bad)?;
+        // The element count must fit the model file (u32), so that every
+        // product of these dimensions later is free of overflow.
+        crate::tensor::Shape::new(&dims).map_err(|_| bad())?;
+        Ok(dims)
     }
 
     /// The constant data of `t`, `None` for an activation.
