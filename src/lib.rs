@@ -55,6 +55,8 @@ extern crate std;
 pub mod error;
 #[cfg(feature = "std")]
 pub mod export;
+#[cfg(feature = "std")]
+pub mod import;
 pub mod kernels;
 pub mod model;
 pub mod quant;

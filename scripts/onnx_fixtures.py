@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Builds the ONNX import fixtures in tests/fixtures/onnx/.
+
+Small PyTorch models with random (seeded) weights are exported with
+`torch.onnx.export` (the TorchScript exporter, `dynamo=False`, and where it
+works the current one, `dynamo=True`); for each, deterministic inputs
+(float16 NPY, 500 samples: the converter calibrates on the first 80% and
+checks int8 top-1 agreement on the rest) and onnxruntime's float32 outputs
+on them are written beside it. `cargo test` reads only the committed files.
+
+Setup (outside the repository):
+    python3 -m venv /work/venv-onnx
+    /work/venv-onnx/bin/pip install torch onnx onnxruntime onnxscript numpy
+Run from the repository root:
+    /work/venv-onnx/bin/python scripts/onnx_fixtures.py
+"""
+
+import os
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from torch import nn
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "onnx")
+SAMPLES = 500
+
+
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Dropout(0.1), nn.Linear(32, 6))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Cnn(nn.Module):
+    """Conv+BN+ReLU, depthwise+BN+ReLU6, residual Add, pooling, Flatten, Gemm."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(2, 8, 3, padding=1)
+        self.b1 = nn.BatchNorm2d(8)
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False)
+        self.b2 = nn.BatchNorm2d(8)
+        self.pw = nn.Conv2d(8, 8, 1)
+        self.pool = nn.MaxPool2d(2)
+        self.c3 = nn.Conv2d(8, 12, 3, stride=2, padding=1)
+        self.avg = nn.AvgPool2d(2)
+        self.fc0 = nn.Linear(12 * 4, 24)
+        self.head = nn.Linear(24, 5)
+
+    def forward(self, x):
+        x = torch.relu(self.b1(self.c1(x)))  # [8, 8, 8]
+        y = nn.functional.relu6(self.b2(self.dw(x)))
+        x = x + self.pw(y)  # residual
+        x = self.pool(x)  # [8, 4, 4]
+        x = torch.relu(self.c3(x))  # [12, 2, 2]
+        x = torch.flatten(x, 1)  # CHW order: 48
+        x = torch.relu(self.fc0(x))
+        return self.head(x)
+
+
+class Misc(nn.Module):
+    """GlobalAveragePool, ReduceMean, Concat, Sub/Mul/Div with constants,
+    LeakyReLU, Sigmoid, Tanh, MatMul+Add, view(size(0), -1), Softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 6, 3, padding=1)
+        self.c2 = nn.Conv2d(3, 4, 1)
+        self.bn = nn.BatchNorm2d(10)
+        self.w = nn.Parameter(torch.randn(40, 8) * 0.3)
+        self.b = nn.Parameter(torch.randn(8) * 0.1)
+        self.fc = nn.Linear(10, 4)
+        self.mean = nn.Parameter(torch.randn(1, 3, 1, 1) * 0.1, requires_grad=False)
+
+    def forward(self, x):
+        x = (x - self.mean) * 1.5
+        a = nn.functional.leaky_relu(self.c1(x), 0.1)
+        b = torch.sigmoid(self.c2(x))
+        x = self.bn(torch.cat([a, b], dim=1))  # [10, 4, 4], BN not after a conv
+        g = nn.functional.adaptive_avg_pool2d(x, 1).view(x.size(0), -1)  # GlobalAveragePool
+        m = x.mean(dim=(2, 3))  # ReduceMean
+        h = torch.tanh(self.fc(g + m / 2.0))
+        p = nn.functional.avg_pool2d(x, 2)  # [10, 2, 2]
+        p = p[:, :, :, :].reshape(p.size(0), -1)[:, :40]
+        z = p @ self.w + self.b
+        return torch.softmax(torch.cat([h, z], dim=1), dim=1)
+
+
+def randomize_bn(m, g):
+    for mod in m.modules():
+        if isinstance(mod, nn.BatchNorm2d):
+            n = mod.num_features
+            mod.weight.data = torch.rand(n, generator=g) + 0.5
+            mod.bias.data = torch.randn(n, generator=g) * 0.2
+            mod.running_mean.data = torch.randn(n, generator=g) * 0.2
+            mod.running_var.data = torch.rand(n, generator=g) + 0.5
+
+
+def export(model, x, path, dynamo, dynamic_batch=False):
+    kw = dict(input_names=["input"], output_names=["output"])
+    if dynamo:
+        kw["dynamo"] = True
+        kw["external_data"] = False
+        if dynamic_batch:
+            kw["dynamic_shapes"] = ({0: torch.export.Dim("batch")},)
+    else:
+        kw["dynamo"] = False
+        kw["opset_version"] = 13
+        if dynamic_batch:
+            kw["dynamic_axes"] = {"input": {0: "batch"}, "output": {0: "batch"}}
+    torch.onnx.export(model, (x,), path, **kw)
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    # Keep the file self-contained and small: no doc strings / stack traces.
+    for n in m.graph.node:
+        n.doc_string = ""
+        del n.metadata_props[:]
+    m.graph.doc_string = ""
+    onnx.save(m, path)
+
+
+def inputs(shape, g):
+    """Clustered inputs: a few prototypes plus noise, so classifiers have
+    clear winners (as on real data) rather than ties everywhere."""
+    protos = torch.randn((8,) + shape, generator=g)
+    idx = torch.randint(0, 8, (SAMPLES,), generator=g)
+    x = protos[idx] + 0.3 * torch.randn((SAMPLES,) + shape, generator=g)
+    # Stored as float16; the reference runs on exactly these values.
+    return x.to(torch.float16).to(torch.float32)
+
+
+def reference(path, x):
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    return np.concatenate([sess.run(None, {name: x[i : i + 1].numpy()})[0] for i in range(len(x))])
+
+
+def write(name, model, shape, dynamo, dynamic_batch=False, seed=0, inputs_of=None):
+    """Exports `model` as NAME.onnx with NAME_output.npy; the inputs are
+    NAME_input.npy, or those of fixture `inputs_of` (same seed, same values)."""
+    g = torch.Generator().manual_seed(seed + 1000)
+    x = inputs(shape, g)
+    path = os.path.join(OUT, f"{name}.onnx")
+    model.eval()
+    with torch.no_grad():
+        export(model, x[:1], path, dynamo, dynamic_batch)
+        want = model(x).numpy()
+    y = reference(path, x)
+    err = np.abs(y - want).max()
+    assert err < 1e-4, f"{name}: onnxruntime and torch differ by {err}"
+    if inputs_of is None:
+        np.save(os.path.join(OUT, f"{name}_input.npy"), x.numpy().astype(np.float16))
+    else:
+        saved = np.load(os.path.join(OUT, f"{inputs_of}_input.npy"))
+        assert np.array_equal(saved.astype(np.float32), x.numpy()), "inputs differ"
+    np.save(os.path.join(OUT, f"{name}_output.npy"), y.astype(np.float32))
+    print(f"{name}: {os.path.getsize(path)} bytes, ops {sorted({n.op_type for n in onnx.load(path).graph.node})}")
+
+
+def cnn(seed):
+    torch.manual_seed(seed)
+    m = Cnn()
+    randomize_bn(m, torch.Generator().manual_seed(seed))
+    return m
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(0)
+    write("mlp", Mlp(), (16,), dynamo=False, dynamic_batch=True, seed=0)
+    write("cnn_torchscript", cnn(1), (2, 8, 8), dynamo=False, seed=1)
+    torch.manual_seed(2)
+    misc = Misc()
+    randomize_bn(misc, torch.Generator().manual_seed(2))
+    write("misc_torchscript", misc, (3, 4, 4), dynamo=False, dynamic_batch=True, seed=2)
+    try:
+        write("cnn_dynamo", cnn(1), (2, 8, 8), dynamo=True, seed=1, inputs_of="cnn_torchscript")
+        write("misc_dynamo", misc, (3, 4, 4), dynamo=True, seed=2, inputs_of="misc_torchscript")
+    except Exception as e:  # the current exporter needs onnxscript
+        print(f"dynamo export failed: {e}", file=sys.stderr)
+        raise
+
+
+if __name__ == "__main__":
+    main()
