@@ -422,6 +422,13 @@ pub fn check(onnx: &[u8]) -> Result<(), OnnxError> {
     parse(onnx).map(|_| ())
 }
 
+/// The model input of `onnx` (decoded and lowered, no model built), e.g.
+/// to check calibration samples' shape before converting.
+pub fn input_info(onnx: &[u8]) -> Result<IoInfo, OnnxError> {
+    let (ir, _, name) = parse(onnx)?;
+    Ok(IoInfo::new(&name, &ir.input))
+}
+
 /// Converts float16 samples to f32 (calibration files may be either).
 pub fn f16_to_f32(v: &[f16]) -> Vec<f32> {
     v.iter().map(|x| x.to_f32()).collect()
