@@ -163,6 +163,76 @@ def write(name, model, shape, dynamo, dynamic_batch=False, seed=0, inputs_of=Non
     print(f"{name}: {os.path.getsize(path)} bytes, ops {sorted({n.op_type for n in onnx.load(path).graph.node})}")
 
 
+def legacy_opset9(seed):
+    """Written with onnx.helper at opset 9 (attributes where later opsets
+    take inputs): Conv → BatchNormalization → Clip(0, 6) → Identity →
+    depthwise Conv (multiplier 2, stride 2) → BatchNormalization → Relu →
+    Dropout → AveragePool (SAME) → Transpose to NHWC → Reshape → MatMul →
+    Add → Unsqueeze/Squeeze → Softmax. PyTorch folds BatchNorm itself, so
+    this is the fixture for folding it."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    r = np.random.default_rng(seed)
+    f = lambda *s: r.standard_normal(s).astype(np.float32)
+    bn = lambda n, p: [
+        numpy_helper.from_array((r.random(n) + 0.5).astype(np.float32), p + "_g"),
+        numpy_helper.from_array(f(n) * 0.2, p + "_b"),
+        numpy_helper.from_array(f(n) * 0.2, p + "_m"),
+        numpy_helper.from_array((r.random(n) + 0.5).astype(np.float32), p + "_v"),
+    ]
+    inits = [
+        numpy_helper.from_array(f(4, 3, 3, 3) * 0.4, "w1"),
+        numpy_helper.from_array(f(4) * 0.1, "b1"),
+        *bn(4, "bn1"),
+        numpy_helper.from_array(f(8, 1, 3, 3) * 0.4, "w2"),
+        *bn(8, "bn2"),
+        numpy_helper.from_array(f(72, 5) * 0.3, "w3"),
+        numpy_helper.from_array(f(5) * 0.1, "b3"),
+        numpy_helper.from_array(np.array([1, 72], dtype=np.int64), "shape"),
+    ]
+    N = helper.make_node
+    nodes = [
+        N("Conv", ["input", "w1", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        N("BatchNormalization", ["c1", "bn1_g", "bn1_b", "bn1_m", "bn1_v"], ["n1"], epsilon=1e-3),
+        N("Clip", ["n1"], ["r1"], min=0.0, max=6.0),
+        N("Identity", ["r1"], ["i1"]),
+        N("Conv", ["i1", "w2"], ["c2"], group=4, kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+        N("BatchNormalization", ["c2", "bn2_g", "bn2_b", "bn2_m", "bn2_v"], ["n2"]),
+        N("Relu", ["n2"], ["r2"]),
+        N("Dropout", ["r2"], ["d2"], ratio=0.5),
+        N("AveragePool", ["d2"], ["p2"], kernel_shape=[2, 2], pads=[0, 0, 1, 1]),
+        N("Transpose", ["p2"], ["t2"], perm=[0, 2, 3, 1]),
+        N("Reshape", ["t2", "shape"], ["f2"]),
+        N("MatMul", ["f2", "w3"], ["m3"]),
+        N("Add", ["m3", "b3"], ["a3"]),
+        N("Unsqueeze", ["a3"], ["u3"], axes=[1]),
+        N("Squeeze", ["u3"], ["s3"], axes=[1]),
+        N("Softmax", ["s3"], ["output"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "legacy",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 6, 6])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 5])],
+        inits,
+    )
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 9)], producer_name="onnx_fixtures.py")
+    m.ir_version = 4
+    onnx.checker.check_model(m)
+    return m
+
+
+def write_handmade(name, m, shape, seed):
+    g = torch.Generator().manual_seed(seed + 1000)
+    x = inputs(shape, g)
+    path = os.path.join(OUT, f"{name}.onnx")
+    onnx.save(m, path)
+    y = reference(path, x)
+    np.save(os.path.join(OUT, f"{name}_input.npy"), x.numpy().astype(np.float16))
+    np.save(os.path.join(OUT, f"{name}_output.npy"), y.astype(np.float32))
+    print(f"{name}: {os.path.getsize(path)} bytes, ops {sorted({n.op_type for n in m.graph.node})}")
+
+
 def cnn(seed):
     torch.manual_seed(seed)
     m = Cnn()
@@ -175,6 +245,7 @@ def main():
     torch.manual_seed(0)
     write("mlp", Mlp(), (16,), dynamo=False, dynamic_batch=True, seed=0)
     write("cnn_torchscript", cnn(1), (2, 8, 8), dynamo=False, seed=1)
+    write_handmade("legacy_opset9", legacy_opset9(3), (3, 6, 6), seed=3)
     torch.manual_seed(2)
     misc = Misc()
     randomize_bn(misc, torch.Generator().manual_seed(2))
