@@ -233,6 +233,59 @@ def write_handmade(name, m, shape, seed):
     print(f"{name}: {os.path.getsize(path)} bytes, ops {sorted({n.op_type for n in m.graph.node})}")
 
 
+def load_digits(split):
+    """data/digits8x8_{split}.csv → (x [N, 1, 8, 8] in [0, 1], labels)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", f"digits8x8_{split}.csv")
+    lines = [l for l in open(path) if l.strip() and not l.startswith("#")]
+    if not lines[0][0].isdigit():
+        lines = lines[1:]  # header
+    rows = np.array([[float(v) for v in l.strip().split(",")] for l in lines], dtype=np.float32)
+    return torch.from_numpy(rows[:, :64].reshape(-1, 1, 8, 8) / 16.0), torch.from_numpy(rows[:, 64].astype(np.int64))
+
+
+def digits_cnn():
+    """A small CNN trained on the digits training split, exported with the
+    TorchScript exporter (without constant folding, so BatchNorm stays in
+    the graph for the importer to fold). Its float test accuracy goes to
+    digits_cnn.json for the Rust test to compare against."""
+    torch.manual_seed(7)
+    xtr, ytr = load_digits("train")
+    xte, yte = load_digits("test")
+    m = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
+        nn.Flatten(), nn.Dropout(0.2), nn.Linear(16 * 4 * 4, 10),
+    )
+    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
+    for epoch in range(40):
+        m.train()
+        perm = torch.randperm(len(xtr))
+        for i in range(0, len(xtr), 64):
+            idx = perm[i : i + 64]
+            opt.zero_grad()
+            nn.functional.cross_entropy(m(xtr[idx]), ytr[idx]).backward()
+            opt.step()
+    m.eval()
+    with torch.no_grad():
+        acc = (m(xte).argmax(1) == yte).float().mean().item()
+    path = os.path.join(OUT, "digits_cnn.onnx")
+    torch.onnx.export(m, (xte[:1],), path, dynamo=False, opset_version=13, do_constant_folding=False,
+                      input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    mm = onnx.load(path)
+    for n in mm.graph.node:
+        n.doc_string = ""
+    onnx.save(mm, path)
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y = np.concatenate([sess.run(None, {"input": xte[i : i + 1].numpy()})[0] for i in range(len(xte))])
+    ort_acc = float((y.argmax(1) == yte.numpy()).mean())
+    with open(os.path.join(OUT, "digits_cnn.json"), "w") as f:
+        f.write(f'{{"torch_test_accuracy": {acc:.6f}, "onnxruntime_test_accuracy": {ort_acc:.6f}, "test_samples": {len(xte)}}}\n')
+    print(f"digits_cnn: {os.path.getsize(path)} bytes, torch test accuracy {acc:.4f}, onnxruntime {ort_acc:.4f}, "
+          f"ops {sorted({n.op_type for n in mm.graph.node})}")
+
+
 def cnn(seed):
     torch.manual_seed(seed)
     m = Cnn()
@@ -250,6 +303,7 @@ def main():
     misc = Misc()
     randomize_bn(misc, torch.Generator().manual_seed(2))
     write("misc_torchscript", misc, (3, 4, 4), dynamo=False, dynamic_batch=True, seed=2)
+    digits_cnn()
     try:
         write("cnn_dynamo", cnn(1), (2, 8, 8), dynamo=True, seed=1, inputs_of="cnn_torchscript")
         write("misc_dynamo", misc, (3, 4, 4), dynamo=True, seed=2, inputs_of="misc_torchscript")

@@ -288,3 +288,90 @@ fn batch_norm_and_bias_fold_and_activations_fuse() {
         "{codes:?}"
     );
 }
+
+/// `data/digits8x8_{split}.csv`: pixels scaled to [0, 1] and labels.
+fn digits(split: &str) -> (Vec<f32>, Vec<usize>) {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("data/digits8x8_{split}.csv"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with('p'))
+    {
+        let v: Vec<f32> = line.split(',').map(|s| s.trim().parse().unwrap()).collect();
+        x.extend(v[..64].iter().map(|p| p / 16.0));
+        y.push(v[64] as usize);
+    }
+    (x, y)
+}
+
+/// Test accuracy of a converted digits model (f32 or int8).
+fn accuracy(c: &Converted, x: &[f32], labels: &[usize]) -> f64 {
+    let file = AlignedModel::new(&c.bytes);
+    let model = Model::from_bytes(file.as_bytes()).unwrap();
+    let ops = OpResolver::all();
+    let mut arena = vec![0u8; model.arena_size() + 16];
+    let mut it = Interpreter::new(&model, &ops, &mut arena).unwrap();
+    let mut right = 0;
+    for (s, &label) in labels.iter().enumerate() {
+        let sample = c.input.to_device(&x[s * 64..(s + 1) * 64]);
+        let scores: Vec<f32> = match c.input_quant {
+            Some((scale, zp)) => {
+                let q = it.input_mut::<i8>(0).unwrap();
+                for (d, v) in q.iter_mut().zip(&sample) {
+                    *d = edgegrad::quant::quantize_value(*v, scale, zp);
+                }
+                it.invoke().unwrap();
+                it.output::<i8>(0)
+                    .unwrap()
+                    .iter()
+                    .map(|&v| v as f32)
+                    .collect()
+            }
+            None => {
+                it.input_mut::<f32>(0).unwrap().copy_from_slice(&sample);
+                it.invoke().unwrap();
+                it.output::<f32>(0).unwrap().to_vec()
+            }
+        };
+        let best = (0..scores.len()).fold(0, |b, i| if scores[i] > scores[b] { i } else { b });
+        right += usize::from(best == label);
+    }
+    right as f64 / labels.len() as f64
+}
+
+#[test]
+fn digits_cnn_trained_in_pytorch_keeps_its_accuracy() {
+    let onnx_bytes = std::fs::read(fixture("digits_cnn.onnx")).unwrap();
+    let meta = std::fs::read_to_string(fixture("digits_cnn.json")).unwrap();
+    let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    let torch_acc = meta["torch_test_accuracy"].as_f64().unwrap();
+    let (xtr, _) = digits("train");
+    let (xte, yte) = digits("test");
+    let f32m = onnx::convert(&onnx_bytes, None, &ConvertOptions::new(ExportDtype::F32)).unwrap();
+    let i8m = onnx::convert(
+        &onnx_bytes,
+        Some(&xtr),
+        &ConvertOptions::new(ExportDtype::Int8),
+    )
+    .unwrap();
+    let (fa, ia) = (accuracy(&f32m, &xte, &yte), accuracy(&i8m, &xte, &yte));
+    let a = i8m.agreement.unwrap();
+    println!(
+        "digits CNN, {} test samples: PyTorch float {:.2}%, edgegrad f32 {:.2}%, int8 {:.2}% \
+         (int8/f32 top-1 agreement on {} held-out training samples {:.1}%)",
+        yte.len(),
+        100.0 * torch_acc,
+        100.0 * fa,
+        100.0 * ia,
+        a.total,
+        100.0 * a.ratio()
+    );
+    assert!(
+        (fa - torch_acc).abs() < 1.5 / yte.len() as f64,
+        "f32 {fa} vs torch {torch_acc}"
+    );
+    assert!(ia >= torch_acc - 0.015, "int8 {ia} vs torch {torch_acc}");
+    assert!(a.ratio() >= 0.99, "{a:?}");
+}
