@@ -375,3 +375,51 @@ fn digits_cnn_trained_in_pytorch_keeps_its_accuracy() {
     assert!(ia >= torch_acc - 0.015, "int8 {ia} vs torch {torch_acc}");
     assert!(a.ratio() >= 0.99, "{a:?}");
 }
+
+#[test]
+fn hostile_attributes_and_shapes_are_errors_not_panics() {
+    let extremes = [0i64, -1, -7, 2, 3, 1 << 20, i64::MAX, i64::MIN];
+    for name in ["cnn_torchscript", "misc_torchscript", "legacy_opset9"] {
+        let c = case(name);
+        let nodes = {
+            use prost::Message;
+            onnx::proto::ModelProto::decode(&c.onnx[..])
+                .unwrap()
+                .graph
+                .unwrap()
+                .node
+                .len()
+        };
+        for node in 0..nodes {
+            for (k, &v) in extremes.iter().enumerate() {
+                let b = edited(&c.onnx, |m| {
+                    for a in &mut m.graph.as_mut().unwrap().node[node].attribute {
+                        a.i = v;
+                        if let Some(x) = a.ints.get_mut(k % 4) {
+                            *x = v;
+                        }
+                        a.f = v as f32;
+                    }
+                });
+                for dtype in [ExportDtype::F32, ExportDtype::Int8] {
+                    let _ = onnx::convert(
+                        &b,
+                        Some(&c.input[..c.input.len() / 10]),
+                        &ConvertOptions::new(dtype),
+                    );
+                }
+            }
+            // Inputs swapped and shapes of initializers corrupted.
+            let b = edited(&c.onnx, |m| {
+                let g = m.graph.as_mut().unwrap();
+                g.node[node].input.reverse();
+                if let Some(t) = g.initializer.get_mut(node) {
+                    t.dims.push(1);
+                    let last = t.dims.len() - 1;
+                    t.dims.swap(0, last);
+                }
+            });
+            let _ = onnx::convert(&b, None, &ConvertOptions::new(ExportDtype::F32));
+        }
+    }
+}

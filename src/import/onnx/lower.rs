@@ -142,6 +142,10 @@ pub(super) struct Ir {
     pub n_values: usize,
 }
 
+/// The largest stride, dilation, kernel size or padding accepted (keeps
+/// window arithmetic far from overflow).
+const MAX_GEOMETRY: i64 = 1 << 16;
+
 /// Uses of an IR value that forbid folding into its producer.
 const PINNED: usize = 1 << 20;
 
@@ -764,8 +768,10 @@ impl Lowerer {
                 .ok_or_else(|| self.err("bad perm"))?,
             None => (0..r).rev().collect(),
         };
-        if perm.len() != r {
-            return Err(self.err("perm length differs from the rank"));
+        let mut seen = perm.clone();
+        seen.sort_unstable();
+        if seen != (0..r).collect::<Vec<_>>() {
+            return Err(self.err(format!("perm {perm:?} is not a permutation of {r} axes")));
         }
         let shape: Vec<usize> = perm.iter().map(|&p| a.shape[p]).collect();
         let out = self.out_name(n)?.to_string();
@@ -993,6 +999,9 @@ impl Lowerer {
         let &[o, ig, kh, kw] = wc.shape.as_slice() else {
             return Err(self.err("only 2-D convolution (4-D weights) is supported"));
         };
+        if [o, ig, kh, kw].contains(&0) {
+            return Err(self.err(format!("empty weights {:?}", wc.shape)));
+        }
         let group = attr_i(n, "group", 1);
         let w = wc.f32s();
         let bias = match self.input(n, 2)? {
@@ -1003,8 +1012,12 @@ impl Lowerer {
         let pair = |v: Option<Vec<i64>>, what: &str| -> Result<(usize, usize), OnnxError> {
             match v.as_deref() {
                 None => Ok((1, 1)),
-                Some(&[a, b]) if a > 0 && b > 0 => Ok((a as usize, b as usize)),
-                _ => Err(self.err(format!("{what} must be two positive integers"))),
+                Some(&[a, b])
+                    if (1..=MAX_GEOMETRY).contains(&a) && (1..=MAX_GEOMETRY).contains(&b) =>
+                {
+                    Ok((a as usize, b as usize))
+                }
+                _ => Err(self.err(format!("{what} must be two integers in 1..={MAX_GEOMETRY}"))),
             }
         };
         let stride = pair(attr_ints(n, "strides"), "strides")?;
@@ -1108,8 +1121,11 @@ impl Lowerer {
         let &[t, l, b, r] = pads.as_slice() else {
             return Err(self.err("pads must have 4 values"));
         };
-        if [t, l, b, r].iter().any(|&p| p < 0) {
-            return Err(self.err("negative pads"));
+        if [t, l, b, r]
+            .iter()
+            .any(|&p| !(0..=MAX_GEOMETRY).contains(&p))
+        {
+            return Err(self.err(format!("pads {pads:?} out of range")));
         }
         let ceil = attr_i(n, "ceil_mode", 0) != 0;
         let before = [t as usize, l as usize];
@@ -1209,6 +1225,9 @@ impl Lowerer {
         [out_n, in_n]: [usize; 2],
         bias: Vec<f32>,
     ) -> Result<(), OnnxError> {
+        if out_n == 0 || in_n == 0 {
+            return Err(self.err("empty weights"));
+        }
         if a.shape.last() != Some(&in_n) {
             return Err(self.err(format!(
                 "input of shape {:?} does not match weights for {in_n} inputs",
@@ -1419,12 +1438,18 @@ impl Lowerer {
             return Err(self.err("input is not 4-D"));
         };
         let kernel = match attr_ints(n, "kernel_shape").as_deref() {
-            Some(&[kh, kw]) if kh > 0 && kw > 0 => (kh as usize, kw as usize),
+            Some(&[kh, kw])
+                if (1..=MAX_GEOMETRY).contains(&kh) && (1..=MAX_GEOMETRY).contains(&kw) =>
+            {
+                (kh as usize, kw as usize)
+            }
             _ => return Err(self.err("kernel_shape must be two positive integers")),
         };
         let stride = match attr_ints(n, "strides").as_deref() {
             None => (1, 1),
-            Some(&[a, b]) if a > 0 && b > 0 => (a as usize, b as usize),
+            Some(&[a, b]) if (1..=MAX_GEOMETRY).contains(&a) && (1..=MAX_GEOMETRY).contains(&b) => {
+                (a as usize, b as usize)
+            }
             _ => return Err(self.err("strides must be two positive integers")),
         };
         if attr_ints(n, "dilations").is_some_and(|d| d.iter().any(|&v| v != 1)) {
