@@ -4,6 +4,7 @@ use crate::npy::{self, Array};
 use anyhow::{bail, Context};
 use edgegrad::export::ExportDtype;
 use edgegrad::import::onnx::{self, ConvertOptions};
+use std::fmt::Write as _;
 use std::path::Path;
 
 /// The element type of the converted model.
@@ -46,14 +47,16 @@ pub fn run(
         .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
     edgegrad::export::write_atomic(output, &conv.bytes)
         .with_context(|| format!("cannot write {}", output.display()))?;
-    println!(
+    let mut text = String::new();
+    writeln!(
+        text,
         "{} → {}: {} ops, model {} bytes, arena {} bytes",
         input.display(),
         output.display(),
         conv.ops,
         conv.bytes.len(),
         conv.plan.arena_size
-    );
+    )?;
     let io =
         std::iter::once(("input", &conv.input)).chain(conv.outputs.iter().map(|o| ("output", o)));
     for (kind, info) in io {
@@ -62,24 +65,26 @@ pub fn run(
         } else {
             ""
         };
-        println!(
+        writeln!(
+            text,
             "  {kind} '{}': ONNX {:?} → device {:?}{note}",
             info.name, info.onnx_shape, info.device_shape
-        );
+        )?;
     }
     if let Some((s, zp)) = conv.input_quant {
-        println!("  int8 input: scale {s}, zero point {zp}");
+        writeln!(text, "  int8 input: scale {s}, zero point {zp}")?;
     }
     if let Some(a) = conv.agreement {
-        println!(
+        writeln!(
+            text,
             "  int8 top-1 agreement with f32 on {} held-out calibration samples: {}/{} = {:.1}%",
             a.total,
             a.agree,
             a.total,
             100.0 * a.ratio()
-        );
+        )?;
     }
-    Ok(())
+    crate::emit(&text)
 }
 
 /// Calibration samples (float32 or float16 NPY, `[N, dims…]` where

@@ -3,6 +3,7 @@
 use edgegrad::model::{ops::macs, Model, Storage, TensorInfo};
 use edgegrad::tensor::QuantParams;
 use serde_json::{json, Value};
+use std::fmt::Write as _;
 use std::path::Path;
 
 fn quant_json(q: &QuantParams<'_>) -> Value {
@@ -35,6 +36,7 @@ fn storage(t: &TensorInfo<'_>) -> (&'static str, usize) {
 }
 
 pub fn run(path: &Path, as_json: bool) -> anyhow::Result<()> {
+    let mut text = String::new();
     let file = crate::load(path)?;
     let model = Model::from_bytes(file.as_bytes())?;
     let mut tensors = Vec::new();
@@ -73,31 +75,35 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<()> {
                 "outputs": op.outputs, "options": op.options, "macs": m,
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
+        writeln!(text, "{}", serde_json::to_string_pretty(&out)?)?;
+        return crate::emit(&text);
     }
-    println!("{}: valid edgegrad model", path.display());
-    println!(
+    writeln!(text, "{}: valid edgegrad model", path.display())?;
+    writeln!(
+        text,
         "  {} bytes, {} constant bytes, arena {} bytes (lower bound {}), {} MACs",
         model.as_bytes().len(),
         model.constant_bytes(),
         model.arena_size(),
         model.arena_lower_bound(),
         total_macs
-    );
-    println!(
+    )?;
+    writeln!(
+        text,
         "  inputs {:?}, outputs {:?}",
         model.inputs(),
         model.outputs()
-    );
-    println!("\n  tensors");
-    println!(
+    )?;
+    writeln!(text, "\n  tensors")?;
+    writeln!(
+        text,
         "  {:>4}  {:<4} {:<18} {:<6} {:>8} {:>8}  quant",
         "#", "type", "shape", "where", "offset", "bytes"
-    );
+    )?;
     for (i, t) in tensors.iter().enumerate() {
         let (kind, offset) = storage(t);
-        println!(
+        writeln!(
+            text,
             "  {:>4}  {:<4} {:<18} {:<6} {:>8} {:>8}  {}",
             i,
             t.dtype.name(),
@@ -106,13 +112,14 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<()> {
             offset,
             t.byte_len,
             quant_text(&t.quant)
-        );
+        )?;
     }
-    println!("\n  operators");
-    println!(
+    writeln!(text, "\n  operators")?;
+    writeln!(
+        text,
         "  {:>4}  {:<22} {:<20} {:<10} {:>12}",
         "#", "op", "inputs", "outputs", "MACs"
-    );
+    )?;
     for (op, m) in &ops {
         let name = format!(
             "{}_{}",
@@ -130,14 +137,15 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<()> {
                 }
             })
             .collect();
-        println!(
+        writeln!(
+            text,
             "  {:>4}  {:<22} {:<20} {:<10} {:>12}",
             op.index,
             name,
             ins.join(","),
             format!("{:?}", op.outputs),
             m
-        );
+        )?;
     }
-    Ok(())
+    crate::emit(&text)
 }

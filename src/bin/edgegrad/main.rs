@@ -132,6 +132,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes `text` to stdout; a closed pipe (`edgegrad inspect … | head`) is
+/// not an error.
+pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 /// Reads and validates a model file, with the path in every error.
 pub(crate) fn load(path: &std::path::Path) -> anyhow::Result<edgegrad::model::AlignedModel> {
     use anyhow::Context;
