@@ -1,7 +1,7 @@
 //! `cargo xtask fuzz [SECS]`: coverage-guided fuzzing of
 //! `Model::from_bytes` (and, on inputs it accepts, of `invoke`), then of
-//! the TFLite converter (`import::tflite::convert`, seeded with the
-//! committed `.tflite` fixtures), SECS seconds each, with
+//! the TFLite and ONNX converters (seeded with the committed fixtures),
+//! SECS seconds each, with
 //! cargo-fuzz / libFuzzer. Needs the nightly toolchain (for the
 //! sanitizer); installs cargo-fuzz when missing. Not part of CI: the test
 //! suite's seeded corruption tests run there instead.
@@ -46,23 +46,29 @@ pub fn run(secs: Option<&str>) -> Result<(), String> {
         &format!("-max_total_time={secs}"),
         "-print_final_stats=1",
     ]))?;
-    let corpus = root().join("fuzz/corpus/tflite_convert");
-    std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
-    let fixtures = root().join("tests/fixtures/tflite");
-    for entry in std::fs::read_dir(&fixtures).map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if path.extension().is_some_and(|e| e == "tflite") {
-            let name = path.file_name().expect("a file name");
-            std::fs::copy(&path, corpus.join(name)).map_err(|e| e.to_string())?;
+    // The converters, each seeded with its committed fixtures.
+    for (target, fixtures, ext) in [
+        ("tflite_convert", "tests/fixtures/tflite", "tflite"),
+        ("onnx_convert", "tests/fixtures/onnx", "onnx"),
+    ] {
+        let corpus = root().join("fuzz/corpus").join(target);
+        std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+        for entry in std::fs::read_dir(root().join(fixtures)).map_err(|e| e.to_string())? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.extension().is_some_and(|e| e == ext) {
+                let name = path.file_name().expect("a file name");
+                std::fs::copy(&path, corpus.join(name)).map_err(|e| e.to_string())?;
+            }
         }
+        sh(Command::new("cargo").current_dir(root()).args([
+            "+nightly",
+            "fuzz",
+            "run",
+            target,
+            "--",
+            &format!("-max_total_time={secs}"),
+            "-print_final_stats=1",
+        ]))?;
     }
-    sh(Command::new("cargo").current_dir(root()).args([
-        "+nightly",
-        "fuzz",
-        "run",
-        "tflite_convert",
-        "--",
-        &format!("-max_total_time={secs}"),
-        "-print_final_stats=1",
-    ]))
+    Ok(())
 }
