@@ -423,3 +423,11 @@ fn hostile_attributes_and_shapes_are_errors_not_panics() {
         }
     }
 }
+
+/// Found by `cargo xtask fuzz`: a Reshape whose target dimensions multiply
+/// past `usize` once overflowed; now it is an error.
+#[test]
+fn reshape_target_whose_product_overflows_is_an_error() {
+    let bytes = std::fs::read(fixture("fuzz_reshape_overflow.onnx.bin")).unwrap();
+    assert!(onnx::convert(&bytes, None, &ConvertOptions::new(ExportDtype::F32)).is_err());
+}

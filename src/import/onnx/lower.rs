@@ -17,7 +17,7 @@
 //! op); Identity and Dropout vanish.
 
 use super::proto::{AttributeProto, GraphProto, NodeProto};
-use super::tensor::{self, Const, Data};
+use super::tensor::{self, element_count, Const, Data};
 use super::OnnxError;
 use crate::export::PoolOptions;
 use crate::kernels::Padding;
@@ -695,7 +695,7 @@ impl Lowerer {
         target: &[i64],
         allowzero: bool,
     ) -> Result<Vec<usize>, OnnxError> {
-        let count: usize = from.iter().product();
+        let count = element_count(from).ok_or_else(|| self.err("too many elements"))?;
         let mut shape = Vec::with_capacity(target.len());
         let mut infer = None;
         for (k, &t) in target.iter().enumerate() {
@@ -713,14 +713,15 @@ impl Lowerer {
                 _ => return Err(self.err(format!("bad target shape {target:?}"))),
             }
         }
-        let known: usize = shape.iter().product();
+        let known = element_count(&shape)
+            .ok_or_else(|| self.err(format!("cannot reshape {from:?} to {target:?}")))?;
         if let Some(k) = infer {
             if known == 0 || count % known != 0 {
                 return Err(self.err(format!("cannot reshape {from:?} to {target:?}")));
             }
             shape[k] = count / known;
         }
-        if shape.iter().product::<usize>() != count {
+        if element_count(&shape) != Some(count) {
             return Err(self.err(format!("cannot reshape {from:?} to {target:?}")));
         }
         Ok(shape)
@@ -937,7 +938,7 @@ impl Lowerer {
         let b = self.konst(n, 1)?;
         let shape = broadcast(&a.shape, &b.shape)
             .ok_or_else(|| self.err("constant operands do not broadcast"))?;
-        let count: usize = shape.iter().product();
+        let count = element_count(&shape).ok_or_else(|| self.err("too many elements"))?;
         let index = |s: &[usize], mut i: usize| -> usize {
             // Flat index into a broadcast operand of shape `s`.
             let r = shape.len();

@@ -67,6 +67,15 @@ impl Const {
 }
 
 /// The shape of `dims`, checked: no negative sizes, a bounded count.
+/// The element count of `shape`, or `None` past `MAX_ELEMENTS` (hostile
+/// shapes must not overflow).
+pub(super) fn element_count(shape: &[usize]) -> Option<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |c, &d| c.checked_mul(d))
+        .filter(|&c| c <= MAX_ELEMENTS)
+}
+
 pub(super) fn checked_shape(dims: &[i64], what: &str) -> Result<Vec<usize>, OnnxError> {
     let mut count = 1usize;
     let mut shape = Vec::with_capacity(dims.len());
