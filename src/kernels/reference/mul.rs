@@ -12,7 +12,7 @@
 //! ([`MulS8::new`]).
 
 use super::util::{
-    check_act_range_s8, check_broadcast, check_quant_s8, check_shift, for_each_broadcast,
+    broadcast_binary, check_act_range_s8, check_broadcast, check_quant_s8, check_shift,
 };
 use crate::kernels::{Float, FloatClamp};
 use crate::quant::{
@@ -109,13 +109,7 @@ pub fn mul_s8(
 ) -> Result<(), Error> {
     check_broadcast(input1.shape(), input2.shape(), output.shape())?;
     params.validate()?;
-    let (a, b) = (input1.data(), input2.data());
-    let out_shape = *output.shape();
-    let out = output.data_mut();
-    for_each_broadcast(input1.shape(), input2.shape(), &out_shape, |ia, ib, o| {
-        out[o] = params.apply(a[ia], b[ib]);
-    });
-    Ok(())
+    broadcast_binary(&input1, &input2, output, |x, y| params.apply(x, y))
 }
 
 fn mul_float<T: Float>(
@@ -124,14 +118,9 @@ fn mul_float<T: Float>(
     output: &mut TensorMut<'_, T>,
     clamp: FloatClamp,
 ) -> Result<(), Error> {
-    check_broadcast(input1.shape(), input2.shape(), output.shape())?;
-    let (a, b) = (input1.data(), input2.data());
-    let out_shape = *output.shape();
-    let out = output.data_mut();
-    for_each_broadcast(input1.shape(), input2.shape(), &out_shape, |ia, ib, o| {
-        out[o] = T::from_f32(clamp.apply(a[ia].to_f32() * b[ib].to_f32()));
-    });
-    Ok(())
+    broadcast_binary(&input1, &input2, output, |x, y| {
+        T::from_f32(clamp.apply(x.to_f32() * y.to_f32()))
+    })
 }
 
 /// f32 element-wise multiplication with broadcasting, clamped by `clamp`.

@@ -4,7 +4,7 @@
 //! touches any data; after that, the loops may index directly.
 
 use crate::kernels::Window2d;
-use crate::tensor::Shape;
+use crate::tensor::{Element, Shape, TensorMut, TensorView};
 use crate::Error;
 
 /// The `[n, h, w, c]` of a rank-4 shape, or [`Error::ShapeMismatch`].
@@ -50,6 +50,25 @@ pub(crate) fn check_broadcast(a: &Shape, b: &Shape, out: &Shape) -> Result<(), E
             return Err(Error::ShapeMismatch);
         }
     }
+    Ok(())
+}
+
+/// A broadcasting element-wise op: checks that `input1` and `input2`
+/// broadcast to `output`, then sets every output element to `f` of its two
+/// input elements (the loop `add` and `mul` of every element type share).
+pub(crate) fn broadcast_binary<I: Element, O: Element>(
+    input1: &TensorView<'_, I>,
+    input2: &TensorView<'_, I>,
+    output: &mut TensorMut<'_, O>,
+    f: impl Fn(I, I) -> O,
+) -> Result<(), Error> {
+    check_broadcast(input1.shape(), input2.shape(), output.shape())?;
+    let (a, b) = (input1.data(), input2.data());
+    let out_shape = *output.shape();
+    let out = output.data_mut();
+    for_each_broadcast(input1.shape(), input2.shape(), &out_shape, |ia, ib, o| {
+        out[o] = f(a[ia], b[ib]);
+    });
     Ok(())
 }
 
