@@ -51,12 +51,25 @@
 //! CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MAX_POOL_2D,
 //! AVERAGE_POOL_2D, MEAN (over H and W of a 4-D tensor), ADD, MUL, SOFTMAX,
 //! LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, RESHAPE, SQUEEZE,
-//! CONCATENATION, PAD, QUANTIZE (float → int8, int8 → int8) and DEQUANTIZE
-//! (int8 → float), with int8 activations (per-tensor), int8 weights
-//! (per-tensor or per-channel, zero point 0), int32 biases, fused
+//! CONCATENATION, PAD, QUANTIZE (float → int8, int8 → int8), DEQUANTIZE
+//! (int8 → float) and UNIDIRECTIONAL_SEQUENCE_LSTM (below), with int8
+//! activations (per-tensor), int8 weights (per-tensor or per-channel, zero
+//! point 0), int32 biases, fused
 //! NONE/RELU/RELU6/RELU_N1_TO_1, SAME/VALID padding, strides, dilations and
 //! depth multipliers. Anything else is an [`ImportError`] naming the
 //! operator and its index.
+//!
+//! UNIDIRECTIONAL_SEQUENCE_LSTM, as TFLite Micro's integer LSTM runs it:
+//! int8 input and hidden state, int8 weights per tensor, int32 gate biases,
+//! int16 cell state, TANH cell activation, optional cell clip, batch- or
+//! time-major; the hidden and cell state (TFLite variable tensors) become
+//! persistent arena tensors, so the state carries over between invokes
+//! ([`Interpreter::reset_state`](crate::model::Interpreter::reset_state)
+//! starts a new sequence). The gate multipliers (`scale_x·scale_W / 2⁻¹²`),
+//! the inter-gate multipliers, the cell scale's power of two and the
+//! quantized clip are derived as TFLM's `Prepare` derives them. Peephole,
+//! projection, layer normalization and CIFG LSTMs (which TFLite Micro
+//! rejects too) are an [`ImportError`].
 
 mod flatbuf;
 mod schema;

@@ -32,8 +32,9 @@
 //! 5. The new `h` is the step's output.
 //!
 //! MBQM is TFLite's `MultiplyByQuantizedMultiplier` (double rounding,
-//! [`multiply_by_quantized_multiplier`]). Every unit's arithmetic depends
-//! only on the previous `h` and its own `c`, so the step computes unit by
+//! [`crate::quant::multiply_by_quantized_multiplier`]). Every unit's
+//! arithmetic depends only on the previous `h` and its own `c`, so the
+//! step computes unit by
 //! unit, writing the new `h` into the output row and copying it into the
 //! state afterwards: no scratch buffer, the same bytes as TFLM's
 //! gate-by-gate order.
@@ -366,7 +367,9 @@ fn step(x: &[i8], w: &LstmWeightsS8<'_>, h: &mut [i8], c: &mut [i16], y: &mut [i
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
+    use std::{vec, vec::Vec};
 
     #[test]
     fn table_is_sigmoid_of_i_over_24_within_one_and_a_half() {
