@@ -519,6 +519,66 @@ mod tests {
         assert_eq!((h1, c1), (h, c));
     }
 
+    /// Batch rows are independent sequences, each with its own state row,
+    /// in batch-major and time-major layouts alike; a clip bounds the cell.
+    #[test]
+    fn batches_and_time_major_match_single_sequences() {
+        let (n_in, n_s, time, batch) = (3, 4, 4, 2);
+        let mut seed = 11u32;
+        let mut rnd = |k: i32| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            ((seed >> 16) as i32 % (2 * k + 1) - k) as i8
+        };
+        let wi: Vec<Vec<i8>> = (0..4)
+            .map(|_| (0..n_s * n_in).map(|_| rnd(90)).collect())
+            .collect();
+        let wr: Vec<Vec<i8>> = (0..4)
+            .map(|_| (0..n_s * n_s).map(|_| rnd(90)).collect())
+            .collect();
+        let bias: Vec<Vec<i32>> = (0..4)
+            .map(|_| (0..n_s).map(|_| rnd(100) as i32 * 16).collect())
+            .collect();
+        let w = LstmWeightsS8 {
+            input: [&wi[0], &wi[1], &wi[2], &wi[3]],
+            recurrent: [&wr[0], &wr[1], &wr[2], &wr[3]],
+            bias: [&bias[0], &bias[1], &bias[2], &bias[3]],
+        };
+        // x[b][t] rows.
+        let x: Vec<i8> = (0..batch * time * n_in).map(|_| rnd(127)).collect();
+        let mut p = params(n_in, n_s, time);
+        p.cell_clip = Some(1500);
+        let single: Vec<Vec<i8>> = (0..batch)
+            .map(|b| {
+                let (mut h, mut c, mut y) = ([3i8; 4], [0i16; 4], vec![0i8; time * n_s]);
+                let xb = &x[b * time * n_in..(b + 1) * time * n_in];
+                lstm_s8(xb, &w, &mut h, &mut c, &mut y, &p).unwrap();
+                assert!(c.iter().all(|v| v.abs() <= 1500));
+                y
+            })
+            .collect();
+        p.batch = batch;
+        let (mut h, mut c, mut y) = ([3i8; 8], [0i16; 8], vec![0i8; batch * time * n_s]);
+        lstm_s8(&x, &w, &mut h, &mut c, &mut y, &p).unwrap();
+        assert_eq!(y, single.concat());
+        // Time-major: rows (t, b).
+        p.time_major = true;
+        let mut xt = Vec::new();
+        for t in 0..time {
+            for b in 0..batch {
+                let at = (b * time + t) * n_in;
+                xt.extend_from_slice(&x[at..at + n_in]);
+            }
+        }
+        let (mut h, mut c, mut yt) = ([3i8; 8], [0i16; 8], vec![0i8; batch * time * n_s]);
+        lstm_s8(&xt, &w, &mut h, &mut c, &mut yt, &p).unwrap();
+        for t in 0..time {
+            for (b, yb) in single.iter().enumerate() {
+                let at = (t * batch + b) * n_s;
+                assert_eq!(yt[at..at + n_s], yb[t * n_s..(t + 1) * n_s]);
+            }
+        }
+    }
+
     #[test]
     fn bad_lengths_and_parameters_are_errors() {
         let p = params(2, 2, 1);
