@@ -326,7 +326,14 @@ fn convert_then_run_a_tflite_model() {
         .into_iter()
         .map(|b| b as i8)
         .collect();
-    assert_eq!(read_npy_i8(&yn).1, want);
+    // Within one quantum of TFLite Micro (the LSTM's sigmoid table is the
+    // crate's own; see tests/tflite_import.rs).
+    let got = read_npy_i8(&yn).1;
+    assert_eq!(got.len(), want.len());
+    assert!(got
+        .iter()
+        .zip(&want)
+        .all(|(&a, &b)| (a as i32 - b as i32).abs() <= 1));
 
     // An unsupported operator: one line naming it and its index. The LSTM
     // fixture with its cell activation (the options' byte 4, TANH) made
