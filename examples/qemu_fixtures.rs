@@ -31,7 +31,8 @@
 //! nearest-centroid classifier of `examples/digits_centroid.rs` on the
 //! whole test split, with labels; TFLite models converted by
 //! `edgegrad::import::tflite` (committed fixtures of
-//! `tests/fixtures/tflite/` with their inputs, named `tflite_*`, and the
+//! `tests/fixtures/tflite/` with their inputs, named `tflite_*`, among them
+//! the int8 LSTMs `tflite_lstm` and `tflite_lstm_dense`, and the
 //! Keras digits CNN `examples/tflite/digits_keras.tflite` on the whole test
 //! split, with labels); then `default` (below).
 
@@ -501,6 +502,8 @@ fn tflite_fixtures() -> Result<Vec<Fixture>> {
         "mean_keepdims",
         "logistic",
         "depthwise_mult2",
+        "lstm",
+        "lstm_dense",
     ] {
         let dir = format!("{root}/tests/fixtures/tflite");
         let tfl = std::fs::read(format!("{dir}/{name}.tflite"))?;

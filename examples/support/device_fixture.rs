@@ -53,6 +53,8 @@ pub fn expected(name: &str, model: &Model<'_>, inputs_bytes: &[u8]) -> Result<St
             dst.copy_from_slice(head);
             sample = rest;
         }
+        // Each sample is its own sequence (recurrent state from zero).
+        interp.reset_state()?;
         interp.invoke()?;
         let _ = write!(lines, "y {i}");
         for k in 0..n_out {

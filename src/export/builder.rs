@@ -79,6 +79,8 @@ pub(crate) struct TensorDef {
     pub quant: Quant,
     /// Constant data (little-endian bytes), `None` for arena tensors.
     pub data: Option<Vec<u8>>,
+    /// Persistent state (arena, alive for the whole model).
+    pub persistent: bool,
 }
 
 impl TensorDef {
@@ -137,6 +139,17 @@ pub struct PoolOptions {
     pub padding: Padding,
     /// Fused activation.
     pub activation: Activation,
+}
+
+/// The options of an [`lstm`](ModelBuilder::lstm).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LstmOptions {
+    /// Input `[time, batch, in]` instead of `[batch, time, in]`.
+    pub time_major: bool,
+    /// The cell gate's activation is tanh (Keras' default), else sigmoid.
+    pub cell_gate_tanh: bool,
+    /// Clip the cell state to `±cell_clip` (real units); 0: no clip.
+    pub cell_clip: f32,
 }
 
 /// A model file and what the planner made of it.
@@ -259,6 +272,7 @@ impl ModelBuilder {
             shape: shape.to_vec(),
             quant,
             data: Some(bytes_of(data)),
+            persistent: false,
         })
     }
 
@@ -273,6 +287,25 @@ impl ModelBuilder {
             shape,
             quant,
             data: None,
+            persistent: false,
+        })
+    }
+
+    /// Adds a persistent state tensor (arena, alive for the whole model,
+    /// kept across invokes and reset to real zero by the interpreter): the
+    /// hidden and cell state of an [`lstm`](Self::lstm).
+    pub fn state(
+        &mut self,
+        dtype: DType,
+        shape: &[usize],
+        quant: Quant,
+    ) -> Result<TensorId, Error> {
+        self.add_tensor(TensorDef {
+            dtype,
+            shape: shape.to_vec(),
+            quant,
+            data: None,
+            persistent: true,
         })
     }
 
@@ -805,6 +838,106 @@ impl ModelBuilder {
             *w = b as i32;
         }
         self.add_op(OpCode::Pad, &[Some(x)], &[out], words);
+        Ok(out)
+    }
+
+    /// An int8 LSTM ([`OpCode::Lstm`], TFLite's
+    /// `UNIDIRECTIONAL_SEQUENCE_LSTM`): `x` int8 `[batch, time, in]`
+    /// (`[time, batch, in]` when `opts.time_major`), gates
+    /// `[input, forget, cell, output]` with int8 per-tensor weights
+    /// (`[state, in]` and `[state, state]`, zero point 0) and int32
+    /// biases, `hidden` (int8) and `cell` (int16, zero point 0) state
+    /// tensors made with [`state`](Self::state). The output is int8
+    /// `[.., .., state]` with `out_quant`.
+    ///
+    /// The option words are derived as TFLite Micro's `Prepare` does: gate
+    /// products to Q3.12 (`scale_x·scale_W / 2⁻¹²`, f64, `QuantizeMultiplier`),
+    /// the inter-gate products from the Q0.15 gate outputs
+    /// (`2⁻¹⁵·scale_c / scale_c`, `2⁻¹⁵·2⁻¹⁵ / scale_c`,
+    /// `2⁻¹⁵·2⁻¹⁵ / scale_h`), the cell scale's power of two (`CheckedLog2`,
+    /// in f32) and the quantized clip `clip / scale_c` truncated to int16.
+    #[allow(clippy::too_many_arguments)]
+    pub fn lstm(
+        &mut self,
+        x: TensorId,
+        input_weights: [TensorId; 4],
+        recurrent_weights: [TensorId; 4],
+        biases: [TensorId; 4],
+        hidden: TensorId,
+        cell: TensorId,
+        opts: LstmOptions,
+        out_quant: Quant,
+    ) -> Result<TensorId, Error> {
+        let xd = self.def(x)?;
+        let [d0, d1, _]: [usize; 3] = xd
+            .shape
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::ShapeMismatch)?;
+        let x_scale = xd.quant.scale(0).ok_or(Error::InvalidParameter)?;
+        let h_scale = self
+            .def(hidden)?
+            .quant
+            .scale(0)
+            .ok_or(Error::InvalidParameter)?;
+        let c_scale = self
+            .def(cell)?
+            .quant
+            .scale(0)
+            .ok_or(Error::InvalidParameter)?;
+        let state = self
+            .def(input_weights[0])?
+            .shape
+            .first()
+            .copied()
+            .ok_or(Error::ShapeMismatch)?;
+        let q = |real: f64| {
+            let (m, s) = quantize_multiplier(real);
+            [m, s]
+        };
+        // 2⁻¹²: the gates' int16 pre-activation scale (Q3.12); 2⁻¹⁵: the
+        // activations' output scale (Q0.15).
+        let (pre, act) = (1.0f32 / 4096.0, 1.0f32 / 32768.0);
+        let fc = |w: TensorId, in_scale: f32| -> Result<[i32; 2], Error> {
+            let ws = match &self.def(w)?.quant {
+                Quant::PerTensor {
+                    scale,
+                    zero_point: 0,
+                } => *scale,
+                _ => return Err(Error::InvalidParameter),
+            };
+            Ok(q(in_scale as f64 * ws as f64 / pre as f64))
+        };
+        // CheckedLog2: log(x) · (1 / log 2) in f32, rounded.
+        let power = (c_scale.ln() * (1.0f32 / 2.0f32.ln())).round() as i32;
+        let clip = if opts.cell_clip > 0.0 {
+            (opts.cell_clip as f64 / c_scale as f64).clamp(-32768.0, 32767.0) as i16 as i32
+        } else {
+            -1
+        };
+        let mut words = vec![
+            opts.time_major as i32,
+            if opts.cell_gate_tanh { 0 } else { 1 },
+            clip,
+            power,
+        ];
+        for w in input_weights {
+            words.extend(fc(w, x_scale)?);
+        }
+        for w in recurrent_weights {
+            words.extend(fc(w, h_scale)?);
+        }
+        let prod = |a: f32, b: f32, out: f32| q(a as f64 * b as f64 / out as f64);
+        words.extend(prod(act, c_scale, c_scale));
+        words.extend(prod(act, act, c_scale));
+        words.extend(prod(act, act, h_scale));
+        let out = self.output_like(x, vec![d0, d1, state], Some(out_quant))?;
+        let mut inputs = vec![Some(x)];
+        inputs.extend(input_weights.map(Some));
+        inputs.extend(recurrent_weights.map(Some));
+        inputs.extend(biases.map(Some));
+        inputs.extend([Some(hidden), Some(cell)]);
+        self.add_op(OpCode::Lstm, &inputs, &[out], words);
         Ok(out)
     }
 

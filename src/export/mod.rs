@@ -11,7 +11,9 @@ pub mod qat;
 mod sequential;
 mod writer;
 
-pub use builder::{BuiltModel, ConvOptions, ModelBuilder, PoolOptions, Quant, TensorId};
+pub use builder::{
+    BuiltModel, ConvOptions, LstmOptions, ModelBuilder, PoolOptions, Quant, TensorId,
+};
 pub use calibrate::Calibration;
 pub use qat::prepare_qat;
 pub use sequential::{

@@ -54,6 +54,12 @@ pub(crate) fn plan_arena(
     for &t in inputs {
         first[t as usize] = 0;
     }
+    // Persistent state lives for the whole model: no other buffer shares it.
+    for (t, def) in tensors.iter().enumerate() {
+        if def.persistent {
+            (first[t], last[t]) = (0, end);
+        }
+    }
     for (i, op) in ops.iter().enumerate() {
         let time = i as u32 + 1;
         for &t in op.inputs.iter().filter(|&&t| t != format::ABSENT) {
@@ -77,6 +83,8 @@ pub(crate) fn plan_arena(
         let (xd, yd) = (&tensors[x as usize], &tensors[y as usize]);
         if op.code.can_run_in_place()
             && xd.is_arena()
+            && !xd.persistent
+            && !yd.persistent
             && !inputs.contains(&x)
             && !outputs.contains(&x)
             && last[x as usize] == time
@@ -202,6 +210,9 @@ pub(crate) fn write(
         e[0] = def.dtype as u8;
         e[1] = def.shape.len() as u8;
         e[2] = if def.is_arena() { 1 } else { 0 };
+        if def.persistent {
+            e[5] = format::FLAG_PERSISTENT;
+        }
         let mut dims = [1u32; 4];
         for (d, &s) in dims.iter_mut().zip(&def.shape) {
             *d = to_u32(s)?;

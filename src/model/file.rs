@@ -48,6 +48,11 @@ pub struct TensorInfo<'a> {
     pub byte_len: usize,
     /// Quantization parameters.
     pub quant: QuantParams<'a>,
+    /// Persistent state (an arena tensor alive for the whole model and
+    /// kept across [`invoke`](super::Interpreter::invoke) calls, which the
+    /// op owning it reads and updates in place; see
+    /// [`format`](super::format)).
+    pub persistent: bool,
 }
 
 impl TensorInfo<'_> {
@@ -281,7 +286,11 @@ impl<'a> Model<'a> {
         let rd32 = |o: usize| u32_at(b, e + o).unwrap_or(0) as usize;
         let dtype = DType::from_code(b[e]).ok_or(Error::UnknownDType { tensor: t })?;
         let rank = b[e + 1] as usize;
-        if rank > 4 || b[e + 5..e + 8] != [0, 0, 0] || rd32(44) != 0 {
+        if rank > 4
+            || b[e + 5] & !format::FLAG_PERSISTENT != 0
+            || b[e + 6..e + 8] != [0, 0]
+            || rd32(44) != 0
+        {
             return Err(Error::BadShape { tensor: t });
         }
         let mut dims = [1usize; 4];
@@ -302,6 +311,10 @@ impl<'a> Model<'a> {
             1 => Storage::Arena { offset },
             _ => return Err(Error::UnknownStorage { tensor: t }),
         };
+        let persistent = b[e + 5] & format::FLAG_PERSISTENT != 0;
+        if persistent && !matches!(storage, Storage::Arena { .. }) {
+            return Err(Error::UnknownStorage { tensor: t });
+        }
         let bad_q = Error::BadQuantization { tensor: t };
         let quant = match b[e + 3] {
             0 => QuantParams::None,
@@ -344,6 +357,7 @@ impl<'a> Model<'a> {
             storage,
             byte_len,
             quant,
+            persistent,
         })
     }
 
@@ -493,8 +507,12 @@ impl<'a> Model<'a> {
         &self,
         check_op: impl Fn(&Model<'_>, &OpInfo<'_>) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        // written[t]: a model input or an earlier op's output.
+        // written[t]: a model input, persistent state (reset by the
+        // interpreter) or an earlier op's output.
         let mut written = [false; MAX_TENSORS];
+        for (t, w) in written.iter_mut().enumerate().take(self.n_tensors) {
+            *w = self.tensor(t as u16)?.persistent;
+        }
         for &t in self.inputs() {
             written[t as usize] = true;
         }
@@ -517,7 +535,9 @@ impl<'a> Model<'a> {
                     return Err(Error::BadDataflow { op: opi });
                 }
                 let info = self.tensor(t)?;
-                if info.arena_range().is_none() || written[t as usize] {
+                // State is updated by its op through an input slot, never
+                // produced as an output.
+                if info.arena_range().is_none() || info.persistent || written[t as usize] {
                     return Err(Error::BadDataflow { op: opi });
                 }
                 written[t as usize] = true;
@@ -543,16 +563,16 @@ impl<'a> Model<'a> {
 
     /// The live interval `[first, last]` of every arena tensor, in "time"
     /// steps: model inputs are born at 0, op `i` runs at `i + 1`, model
-    /// outputs live until `n_ops + 1`.
+    /// outputs live until `n_ops + 1`, persistent tensors from 0 to
+    /// `n_ops + 1` (the whole model: no other tensor may share their bytes).
     pub(crate) fn lifetimes(&self, first: &mut [u16], last: &mut [u16]) {
         let end = self.n_ops as u16 + 1;
         for t in 0..self.n_tensors {
-            first[t] = u16::MAX;
-            last[t] = 0;
+            let persistent = self.tensor(t as u16).is_ok_and(|i| i.persistent);
+            (first[t], last[t]) = if persistent { (0, end) } else { (u16::MAX, 0) };
         }
         for &t in self.inputs() {
             first[t as usize] = 0;
-            last[t as usize] = 0;
         }
         for i in 0..self.n_ops {
             let Ok(op) = self.op(i) else { continue };

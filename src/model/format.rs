@@ -33,7 +33,15 @@
 //!   2  storage       u8    0 constant (offset into the constant pool), 1 arena
 //!   3  quant         u8    0 none, 1 per-tensor, 2 per-channel (zero point 0)
 //!   4  quant_axis    u8    channel axis of a per-channel tensor
-//!   5  reserved      [u8; 3] = 0
+//!   5  flags         u8    bit 0: persistent (an arena tensor holding state,
+//!                          e.g. an LSTM's hidden and cell state: alive for the
+//!                          whole model, so no other tensor or scratch buffer
+//!                          shares its bytes, and kept across invokes; its op
+//!                          reads and updates it in place through an input slot,
+//!                          no op has it as an output; reset to real zero by
+//!                          `Interpreter::new` and `Interpreter::reset_state`).
+//!                          Other bits 0.
+//!   6  reserved      [u8; 2] = 0
 //!   8  dims          [u32; 4]   unused dims are 1
 //!  24  offset        u32   into the constant pool or the arena
 //!  28  byte_len      u32   = element count × element size
@@ -72,6 +80,8 @@ pub const OP_ENTRY_LEN: usize = 24;
 pub const CONST_ALIGN: usize = 16;
 /// Alignment of every arena buffer offset.
 pub const ARENA_ALIGN: usize = 4;
+/// Tensor entry flag (byte 5): persistent state, see the layout above.
+pub const FLAG_PERSISTENT: u8 = 1;
 /// The index that marks an absent optional input.
 pub const ABSENT: u16 = 0xFFFF;
 

@@ -55,11 +55,38 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             Self::kernel(model, resolver, i)?;
         }
         let arena = &mut arena[skip..needed];
-        Ok(Interpreter {
+        let mut interp = Interpreter {
             model: *model,
             resolver,
             arena,
-        })
+        };
+        interp.reset_state()?;
+        Ok(interp)
+    }
+
+    /// Resets every persistent tensor (the state of recurrent ops such as
+    /// [`OpCode::Lstm`](super::OpCode::Lstm)) to real zero: an int8
+    /// tensor to its zero point, any other to 0 bytes, as TensorFlow Lite
+    /// Micro resets its variable tensors. [`new`](Self::new) calls it;
+    /// call it again to start a new sequence. State otherwise carries over
+    /// from one [`invoke`](Self::invoke) to the next.
+    pub fn reset_state(&mut self) -> Result<(), Error> {
+        for t in 0..self.model.num_tensors() as u16 {
+            let info = self.model.tensor(t)?;
+            if !info.persistent {
+                continue;
+            }
+            let r = info.arena_range().ok_or(Error::BadModelIo)?;
+            let value = match (info.dtype, info.quant.per_tensor()) {
+                (crate::tensor::DType::I8, Some((_, zp))) => zp as i8 as u8,
+                _ => 0,
+            };
+            self.arena
+                .get_mut(r)
+                .ok_or(Error::ArenaOffsetOutOfBounds { tensor: t })?
+                .fill(value);
+        }
+        Ok(())
     }
 
     fn kernel(model: &Model<'_>, resolver: &OpResolver, i: usize) -> Result<EvalFn, Error> {

@@ -45,10 +45,13 @@ pub enum OpCode {
     Dequantize = 17,
     /// Constant padding of an NHWC tensor.
     Pad = 18,
+    /// Int8 LSTM over a sequence (TFLite `UNIDIRECTIONAL_SEQUENCE_LSTM`),
+    /// its hidden and cell state persistent across invokes.
+    Lstm = 19,
 }
 
 /// The number of op codes.
-pub const OPCODE_COUNT: usize = 19;
+pub const OPCODE_COUNT: usize = 20;
 
 impl OpCode {
     /// Every op code, in code order.
@@ -72,6 +75,7 @@ impl OpCode {
         OpCode::Quantize,
         OpCode::Dequantize,
         OpCode::Pad,
+        OpCode::Lstm,
     ];
 
     /// The op with file code `code`.
@@ -105,6 +109,7 @@ impl OpCode {
             OpCode::Quantize => "quantize",
             OpCode::Dequantize => "dequantize",
             OpCode::Pad => "pad",
+            OpCode::Lstm => "lstm",
         }
     }
 

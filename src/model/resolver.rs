@@ -165,6 +165,9 @@ resolver_methods! {
         add_pad_f16 => F16, ops::pad::eval_f16;
         add_pad_f32 => F32, ops::pad::eval_f32;
     }
+    Lstm {
+        add_lstm_s8 => S8, ops::lstm::eval_s8;
+    }
 }
 
 impl OpResolver {

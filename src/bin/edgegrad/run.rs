@@ -102,6 +102,8 @@ pub fn run(path: &Path, inputs: &[PathBuf], outputs: &[PathBuf]) -> anyhow::Resu
                 (Array::F16(v), _) => interp.input_mut::<f16>(i)?.copy_from_slice(&v[range]),
             }
         }
+        // Each sample is its own sequence: recurrent state starts at zero.
+        interp.reset_state()?;
         interp.invoke().with_context(|| format!("sample {s}"))?;
         for (o, r) in results.iter_mut().enumerate() {
             r.extend_from_slice(interp.output_bytes(o)?);

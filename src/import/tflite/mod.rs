@@ -51,12 +51,25 @@
 //! CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MAX_POOL_2D,
 //! AVERAGE_POOL_2D, MEAN (over H and W of a 4-D tensor), ADD, MUL, SOFTMAX,
 //! LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, RESHAPE, SQUEEZE,
-//! CONCATENATION, PAD, QUANTIZE (float → int8, int8 → int8) and DEQUANTIZE
-//! (int8 → float), with int8 activations (per-tensor), int8 weights
-//! (per-tensor or per-channel, zero point 0), int32 biases, fused
+//! CONCATENATION, PAD, QUANTIZE (float → int8, int8 → int8), DEQUANTIZE
+//! (int8 → float) and UNIDIRECTIONAL_SEQUENCE_LSTM (below), with int8
+//! activations (per-tensor), int8 weights (per-tensor or per-channel, zero
+//! point 0), int32 biases, fused
 //! NONE/RELU/RELU6/RELU_N1_TO_1, SAME/VALID padding, strides, dilations and
 //! depth multipliers. Anything else is an [`ImportError`] naming the
 //! operator and its index.
+//!
+//! UNIDIRECTIONAL_SEQUENCE_LSTM, as TFLite Micro's integer LSTM runs it:
+//! int8 input and hidden state, int8 weights per tensor, int32 gate biases,
+//! int16 cell state, TANH cell activation, optional cell clip, batch- or
+//! time-major; the hidden and cell state (TFLite variable tensors) become
+//! persistent arena tensors, so the state carries over between invokes
+//! ([`Interpreter::reset_state`](crate::model::Interpreter::reset_state)
+//! starts a new sequence). The gate multipliers (`scale_x·scale_W / 2⁻¹²`),
+//! the inter-gate multipliers, the cell scale's power of two and the
+//! quantized clip are derived as TFLM's `Prepare` derives them. Peephole,
+//! projection, layer normalization and CIFG LSTMs (which TFLite Micro
+//! rejects too) are an [`ImportError`].
 
 mod flatbuf;
 mod schema;
@@ -522,6 +535,127 @@ impl<'a> Cx<'_, 'a> {
         }
     }
 
+    /// A state tensor (TFLite variable) of an LSTM: `dtype` with
+    /// per-tensor quantization (int16: zero point 0), persistent.
+    fn lstm_state(&mut self, i: i32, dtype: DType) -> Result<TensorId> {
+        let t = self.tensor(i)?;
+        let want = if dtype == DType::I8 {
+            ty::INT8
+        } else {
+            ty::INT16
+        };
+        if t.ty != want || !t.is_variable || self.data(t)?.is_some() {
+            return Err(self.unsupported(format!(
+                "state tensor '{}' must be a variable {} tensor",
+                t.name,
+                ty::name(want)
+            )));
+        }
+        let q = self.act_quant(t)?;
+        if dtype == DType::I16 && !matches!(q, Quant::PerTensor { zero_point: 0, .. }) {
+            return Err(
+                self.unsupported(format!("cell state '{}' has a nonzero zero point", t.name))
+            );
+        }
+        let shape = self.shape(t)?;
+        let idx = self.index(i)?;
+        if self.map.contains_key(&idx) {
+            return Err(self.unsupported(format!("state tensor '{}' is shared", t.name)));
+        }
+        let id = self
+            .b
+            .state(dtype, &shape, q)
+            .map_err(|e| self.build_err(e))?;
+        self.map.insert(idx, id);
+        Ok(id)
+    }
+
+    /// UNIDIRECTIONAL_SEQUENCE_LSTM (int8 activations and weights, int16
+    /// cell state) as one [`OpCode::Lstm`]: TFLite Micro's integer LSTM.
+    /// The standard LSTM only, as TFLite Micro: no peephole, projection,
+    /// layer normalization or coupled input gate (CIFG).
+    fn lstm(&mut self, o: &Operator<'a>, out_q: Quant) -> Result<TensorId> {
+        if o.inputs.len() != 24 {
+            return Err(self.malformed(format!("{} inputs (expected 24)", o.inputs.len())));
+        }
+        // UnidirectionalSequenceLSTMOptions: fused_activation_function 0,
+        // cell_clip 1, proj_clip 2, time_major 3,
+        // asymmetric_quantize_inputs 4, diagonal_recurrent_tensors 5.
+        let (act, cell_clip, time_major, diagonal) = match self.options(o, 71)? {
+            Some(t) => (
+                t.u8(0, 0)?,
+                t.f32(1, 0.0)?,
+                t.u8(3, 0)? != 0,
+                t.u8(5, 0)? != 0,
+            ),
+            None => (0, 0.0, false, false),
+        };
+        if act != 4 {
+            return Err(self.unsupported(format!(
+                "cell activation {act} (only TANH, 4, is supported)"
+            )));
+        }
+        if diagonal {
+            return Err(self.unsupported("diagonal recurrent tensors"));
+        }
+        for (slots, what) in [
+            (&[9, 10, 11][..], "peephole weights"),
+            (&[16, 17][..], "a projection"),
+            (&[20, 21, 22, 23][..], "layer normalization"),
+        ] {
+            if slots.iter().any(|&s| self.opt_input(o, s).is_some()) {
+                return Err(self.unsupported(format!("an LSTM with {what}")));
+            }
+        }
+        if self.opt_input(o, 1).is_none() || self.opt_input(o, 5).is_none() {
+            return Err(self.unsupported("an LSTM without an input gate (CIFG)"));
+        }
+        let x = self.int8_act(self.input(o, 0)?)?;
+        let mut weights = [TensorId(0); 8];
+        for (k, w) in weights.iter_mut().enumerate() {
+            let i = self.input(o, k + 1)?;
+            let t = self.tensor(i)?;
+            if !matches!(t.quant.as_ref().map(|q| q.scale.len()), Some(1)) {
+                return Err(self.unsupported(format!(
+                    "LSTM weights '{}' must be quantized per tensor",
+                    t.name
+                )));
+            }
+            *w = self.weights(i, 0)?;
+        }
+        let mut biases = [TensorId(0); 4];
+        for (k, b) in biases.iter_mut().enumerate() {
+            let i = self.input(o, 12 + k)?;
+            let t = self.tensor(i)?;
+            if t.ty != ty::INT32 || self.data(t)?.is_none() {
+                return Err(
+                    self.unsupported(format!("bias '{}' must be a constant INT32 tensor", t.name))
+                );
+            }
+            *b = self.value(i)?;
+        }
+        let hidden = self.lstm_state(self.input(o, 18)?, DType::I8)?;
+        let cell = self.lstm_state(self.input(o, 19)?, DType::I16)?;
+        let [i0, i1, i2, i3, r0, r1, r2, r3] = weights;
+        let opts = crate::export::LstmOptions {
+            time_major,
+            cell_gate_tanh: true,
+            cell_clip,
+        };
+        self.b
+            .lstm(
+                x,
+                [i0, i1, i2, i3],
+                [r0, r1, r2, r3],
+                biases,
+                hidden,
+                cell,
+                opts,
+                out_q,
+            )
+            .map_err(|e| self.build_err(e))
+    }
+
     fn operator(&mut self, o: &Operator<'a>) -> Result<()> {
         let (out_i, out_shape, out_q) = self.out(o)?;
         let b_err = |cx: &Self, e| cx.build_err(e);
@@ -777,9 +911,7 @@ impl<'a> Cx<'_, 'a> {
                 let x = self.int8_act(self.input(o, 0)?)?;
                 self.b.dequantize(x, DType::F32)
             }
-            op::UNIDIRECTIONAL_SEQUENCE_LSTM => {
-                return Err(self.unsupported("the int8 LSTM is not supported yet"));
-            }
+            op::UNIDIRECTIONAL_SEQUENCE_LSTM => Ok(self.lstm(o, out_q.clone())?),
             _ => return Err(self.unsupported("operator not supported")),
         }
         .map_err(|e| b_err(self, e))?;

@@ -105,7 +105,6 @@ pub struct Tensor {
     pub buffer: u32,
     pub name: String,
     pub quant: Option<Quantization>,
-    #[allow(dead_code)]
     pub is_variable: bool,
     pub sparse: bool,
 }

@@ -13,6 +13,7 @@ pub mod concatenation;
 pub mod conv2d;
 pub mod depthwise_conv2d;
 pub mod fully_connected;
+pub mod lstm;
 pub mod mul;
 pub mod pad;
 pub mod pooling;
@@ -48,6 +49,7 @@ pub const fn validator(code: OpCode) -> ValidateFn {
         OpCode::Concatenation => concatenation::validate,
         OpCode::Quantize | OpCode::Dequantize => quantize::validate,
         OpCode::Pad => pad::validate,
+        OpCode::Lstm => lstm::validate,
     }
 }
 
@@ -331,6 +333,10 @@ pub fn macs(model: &Model<'_>, op: &OpInfo<'_>) -> u64 {
             n(out) * k
         }
         OpCode::GlobalAvgPool | OpCode::Add | OpCode::Mul | OpCode::Softmax => n(x).max(n(out)),
+        // Four gates, each an input and a recurrent product per output.
+        OpCode::Lstm => {
+            shape(op.input(1)).map_or(0, |w| 4 * n(out) * (w.dim(1) + out.dim(2)) as u64)
+        }
         _ => 0,
     }
 }

@@ -1,0 +1,207 @@
+//! `Lstm`: an int8 LSTM over a sequence, TFLite's
+//! `UNIDIRECTIONAL_SEQUENCE_LSTM` as TensorFlow Lite Micro computes it
+//! (kernel: [`reference::lstm`](crate::kernels::reference::lstm), which
+//! documents each step's arithmetic).
+//!
+//! Inputs (15), gates in TFLite's order `[input, forget, cell, output]`:
+//!
+//! | slot  | tensor | |
+//! |-------|--------|-|
+//! | 0     | `x`, int8 per-tensor, `[batch, time, in]` (`[time, batch, in]` when time-major) | |
+//! | 1–4   | input weights, constant int8 per-tensor (zero point 0), `[state, in]` | |
+//! | 5–8   | recurrent weights, constant int8 per-tensor (zero point 0), `[state, state]` | |
+//! | 9–12  | gate biases, constant int32, `[state]` (added to the input product) | |
+//! | 13    | hidden state, int8 per-tensor, **persistent**, `batch × state` elements | |
+//! | 14    | cell state, int16 per-tensor (zero point 0), **persistent**, `batch × state` elements | |
+//!
+//! Output: int8 `[batch, time, state]` (or time-major), the hidden state
+//! after every step. The two state tensors are read and updated in place
+//! (they carry over from one `invoke` to the next; see
+//! [`Interpreter::reset_state`](crate::model::Interpreter::reset_state)),
+//! so a model with one time step per invoke gives, call after call, the
+//! bytes of one invoke over the whole sequence.
+//!
+//! Option words (26), all computed on the host as TFLite Micro's `Prepare`
+//! computes them:
+//!
+//! ```text
+//!  0  time_major        0 | 1
+//!  1  cell_gate_act     0 tanh, 1 sigmoid
+//!  2  cell_clip         −1 none, else the quantized clip 0..=32767
+//!  3  cell_scale_power  p with cell scale 2^p (in CELL_POWER_RANGE)
+//!  4  input FC (multiplier, shift) × 4 gates, to Q3.12
+//! 12  recurrent FC (multiplier, shift) × 4 gates, to Q3.12
+//! 20  forget × cell     (multiplier, shift)
+//! 22  input × cell gate (multiplier, shift)
+//! 24  tanh(c) × output  (multiplier, shift)
+//! ```
+
+use super::*;
+use crate::kernels::reference::lstm::{lstm_s8, LstmS8, LstmWeightsS8, Requant};
+
+/// The number of option words.
+pub const OPTION_WORDS: usize = 26;
+
+fn params(model: &Model<'_>, op: &OpInfo<'_>) -> Result<LstmS8, Error> {
+    ensure_options(op, op.options.len() == OPTION_WORDS)?;
+    let x = req_input(model, op, 0)?;
+    let w = req_input(model, op, 1)?;
+    let (_, x_zp) = act_quant(op, &x)?;
+    let hidden = req_input(model, op, 13)?;
+    let (_, h_zp) = act_quant(op, &hidden)?;
+    ensure_shapes(op, x.shape.rank() == 3 && w.shape.rank() == 2)?;
+    let time_major = word(op, 0)?;
+    ensure_options(op, time_major == 0 || time_major == 1)?;
+    let (batch, time) = if time_major == 1 {
+        (x.shape.dim(1), x.shape.dim(0))
+    } else {
+        (x.shape.dim(0), x.shape.dim(1))
+    };
+    let act = word(op, 1)?;
+    ensure_options(op, act == 0 || act == 1)?;
+    let clip = word(op, 2)?;
+    ensure_options(op, (-1..=32767).contains(&clip))?;
+    let rq = |i: usize| -> Result<Requant, Error> {
+        Ok(Requant {
+            multiplier: word(op, i)?,
+            shift: word(op, i + 1)?,
+        })
+    };
+    let gates = |at: usize| -> Result<[Requant; 4], Error> {
+        Ok([rq(at)?, rq(at + 2)?, rq(at + 4)?, rq(at + 6)?])
+    };
+    let p = LstmS8 {
+        batch,
+        time,
+        input_dim: x.shape.dim(2),
+        state_dim: w.shape.dim(0),
+        time_major: time_major == 1,
+        input_zero_point: x_zp,
+        hidden_zero_point: h_zp,
+        input_fc: gates(4)?,
+        recurrent_fc: gates(12)?,
+        forget_mul: rq(20)?,
+        input_mul: rq(22)?,
+        output_mul: rq(24)?,
+        cell_clip: (clip >= 0).then_some(clip as i16),
+        cell_scale_power: word(op, 3)?,
+        cell_gate_tanh: act == 0,
+    };
+    p.check()
+        .map_err(|_| Error::BadOpOptions { op: op.index })?;
+    Ok(p)
+}
+
+pub(crate) fn validate(model: &Model<'_>, op: &OpInfo<'_>) -> Result<(), Error> {
+    arity(op, 15, 15)?;
+    let p = params(model, op)?;
+    let (n_in, n_s) = (p.input_dim, p.state_dim);
+    for slot in 1..=8 {
+        let w = req_input(model, op, slot)?;
+        let cols = if slot <= 4 { n_in } else { n_s };
+        ensure_dtypes(
+            op,
+            w.dtype == DType::I8
+                && w.arena_range().is_none()
+                && matches!(w.quant.per_tensor(), Some((_, 0))),
+        )?;
+        ensure_shapes(op, w.shape.rank() == 2 && w.shape.dims() == [n_s, cols])?;
+    }
+    for slot in 9..=12 {
+        let b = req_input(model, op, slot)?;
+        ensure_dtypes(op, b.dtype == DType::I32 && b.arena_range().is_none())?;
+        ensure_shapes(op, b.shape.num_elements() == n_s)?;
+    }
+    let hidden = req_input(model, op, 13)?;
+    let cell = req_input(model, op, 14)?;
+    ensure_dtypes(
+        op,
+        hidden.persistent
+            && cell.persistent
+            && cell.dtype == DType::I16
+            && matches!(cell.quant.per_tensor(), Some((_, 0))),
+    )?;
+    ensure_shapes(
+        op,
+        hidden.shape.num_elements() == p.batch * n_s && cell.shape.num_elements() == p.batch * n_s,
+    )?;
+    let x = req_input(model, op, 0)?;
+    let out = output_info(model, op)?;
+    act_quant(op, &out)?;
+    ensure_shapes(
+        op,
+        out.shape.rank() == 3
+            && out.shape.dim(0) == x.shape.dim(0)
+            && out.shape.dim(1) == x.shape.dim(1)
+            && out.shape.dim(2) == n_s,
+    )
+}
+
+/// Splits `arena` into the mutable byte ranges `r` (pairwise disjoint, in
+/// bounds), returned in the order given.
+fn split_ranges<'a, const N: usize>(
+    mut arena: &'a mut [u8],
+    r: [Range<usize>; N],
+    op: &OpInfo<'_>,
+) -> Result<[&'a mut [u8]; N], Error> {
+    let mut order: [usize; N] = core::array::from_fn(|i| i);
+    order.sort_unstable_by_key(|&i| r[i].start);
+    let mut out: [Option<&'a mut [u8]>; N] = core::array::from_fn(|_| None);
+    let mut at = 0;
+    for &i in &order {
+        let (s, e) = (r[i].start, r[i].end);
+        if s < at || e < s || e - at > arena.len() {
+            return Err(Error::BadDataflow { op: op.index });
+        }
+        let (_, rest) = core::mem::take(&mut arena).split_at_mut(s - at);
+        let (mine, rest) = rest.split_at_mut(e - s);
+        out[i] = Some(mine);
+        arena = rest;
+        at = e;
+    }
+    Ok(out.map(Option::unwrap_or_default))
+}
+
+fn cast<T: bytemuck::Pod>(b: &[u8]) -> Result<&[T], Error> {
+    bytemuck::try_cast_slice(b).map_err(|_| Error::MisalignedModel)
+}
+
+fn cast_mut<T: bytemuck::Pod>(b: &mut [u8]) -> Result<&mut [T], Error> {
+    bytemuck::try_cast_slice_mut(b).map_err(|_| Error::MisalignedModel)
+}
+
+/// Runs the int8 LSTM (reference kernel), updating the state in place.
+pub fn eval_s8(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(), Error> {
+    let p = params(model, op)?;
+    let t = |slot: usize| op.input(slot).ok_or(Error::WrongArity { op: op.index });
+    let w8 = |slot: usize| -> Result<&[i8], Error> { model.constant::<i8>(t(slot)?) };
+    let b32 = |slot: usize| -> Result<&[i32], Error> { model.constant::<i32>(t(slot)?) };
+    let w = LstmWeightsS8 {
+        input: [w8(1)?, w8(2)?, w8(3)?, w8(4)?],
+        recurrent: [w8(5)?, w8(6)?, w8(7)?, w8(8)?],
+        bias: [b32(9)?, b32(10)?, b32(11)?, b32(12)?],
+    };
+    let range = |tensor: u16| {
+        model
+            .tensor(tensor)?
+            .arena_range()
+            .ok_or(Error::BadDataflow { op: op.index })
+    };
+    let out_t = *op
+        .outputs
+        .first()
+        .ok_or(Error::WrongArity { op: op.index })?;
+    let x_info = model.tensor(t(0)?)?;
+    let (h_r, c_r, y_r) = (range(t(13)?)?, range(t(14)?)?, range(out_t)?);
+    match x_info.arena_range() {
+        Some(x_r) => {
+            let [x, h, c, y] = split_ranges(arena, [x_r, h_r, c_r, y_r], op)?;
+            lstm_s8(cast(x)?, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &p)
+        }
+        None => {
+            let x = model.constant::<i8>(t(0)?)?;
+            let [h, c, y] = split_ranges(arena, [h_r, c_r, y_r], op)?;
+            lstm_s8(x, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &p)
+        }
+    }
+}
