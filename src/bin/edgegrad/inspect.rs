@@ -31,6 +31,7 @@ fn quant_text(q: &QuantParams<'_>) -> String {
 fn storage(t: &TensorInfo<'_>) -> (&'static str, usize) {
     match t.storage {
         Storage::Constant { offset } => ("const", offset),
+        Storage::Arena { offset } if t.persistent => ("state", offset),
         Storage::Arena { offset } => ("arena", offset),
     }
 }
@@ -64,7 +65,7 @@ pub fn run(path: &Path, as_json: bool) -> anyhow::Result<()> {
                 let (kind, offset) = storage(t);
                 json!({
                     "index": i, "dtype": t.dtype.name(), "shape": t.shape.dims(),
-                    "storage": kind, "offset": offset, "bytes": t.byte_len,
+                    "storage": kind, "offset": offset, "bytes": t.byte_len, "persistent": t.persistent,
                     "quant": quant_json(&t.quant),
                 })
             }).collect::<Vec<_>>(),
