@@ -9,6 +9,25 @@ use npyz::WriterBuilder;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Runs the tool and asserts it succeeded (its stderr in the message).
+fn tool_ok(args: &[&str]) {
+    let out = tool(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A raw int8 fixture file.
+fn read_i8(path: &Path) -> Vec<i8> {
+    std::fs::read(path)
+        .unwrap()
+        .into_iter()
+        .map(|b| b as i8)
+        .collect()
+}
+
 fn tool(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_edgegrad"))
         .args(args)
@@ -127,7 +146,7 @@ fn run_classifies_every_sample_of_float_and_int8_inputs() {
     // Sample k is one-hot in feature k: class k wins (features 2 and 3 both feed class 2).
     let xf: Vec<f32> = vec![1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
     write_npy(&dir.join("x.npy"), &[3, 4], &xf);
-    let out = tool(&[
+    tool_ok(&[
         "run",
         model.to_str().unwrap(),
         "--input",
@@ -135,11 +154,6 @@ fn run_classifies_every_sample_of_float_and_int8_inputs() {
         "--output",
         dir.join("y.npy").to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let (shape, y) = read_npy_i8(&dir.join("y.npy"));
     assert_eq!(shape, [3, 1, 3]);
     for (k, row) in y.chunks(3).enumerate() {
@@ -149,7 +163,7 @@ fn run_classifies_every_sample_of_float_and_int8_inputs() {
     // The same inputs as int8 (already quantized) give the same bytes.
     let xq: Vec<i8> = xf.iter().map(|&v| (v * 127.0) as i8).collect();
     write_npy(&dir.join("xq.npy"), &[3, 1, 4], &xq);
-    let out = tool(&[
+    tool_ok(&[
         "run",
         model.to_str().unwrap(),
         "--input",
@@ -157,11 +171,6 @@ fn run_classifies_every_sample_of_float_and_int8_inputs() {
         "--output",
         dir.join("yq.npy").to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(read_npy_i8(&dir.join("yq.npy")).1, y);
 }
 
@@ -248,28 +257,19 @@ fn convert_then_run_a_tflite_model() {
     let dir = tmpdir("convert");
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tflite");
     let egm = dir.join("small_cnn.egm");
-    let out = tool(&[
+    tool_ok(&[
         "convert",
         fixtures.join("small_cnn.tflite").to_str().unwrap(),
         "-o",
         egm.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     // Run the committed inputs (16 samples of 12×12×1 int8) and compare
     // with TFLite Micro's outputs.
-    let x: Vec<i8> = std::fs::read(fixtures.join("small_cnn.in.bin"))
-        .unwrap()
-        .into_iter()
-        .map(|b| b as i8)
-        .collect();
+    let x: Vec<i8> = read_i8(&fixtures.join("small_cnn.in.bin"));
     let xn = dir.join("x.npy");
     write_npy(&xn, &[16, 1, 12, 12, 1], &x);
     let yn = dir.join("y.npy");
-    let out = tool(&[
+    tool_ok(&[
         "run",
         egm.to_str().unwrap(),
         "--input",
@@ -277,38 +277,20 @@ fn convert_then_run_a_tflite_model() {
         "--output",
         yn.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let want: Vec<i8> = std::fs::read(fixtures.join("small_cnn.tflm.bin"))
-        .unwrap()
-        .into_iter()
-        .map(|b| b as i8)
-        .collect();
+    let want: Vec<i8> = read_i8(&fixtures.join("small_cnn.tflm.bin"));
     assert_eq!(read_npy_i8(&yn).1, want);
 
     // The int8 LSTM: 4 sequences of 6 steps, each from a zero state.
     let lstm_egm = dir.join("lstm.egm");
-    let out = tool(&[
+    tool_ok(&[
         "convert",
         fixtures.join("lstm.tflite").to_str().unwrap(),
         "-o",
         lstm_egm.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let x: Vec<i8> = std::fs::read(fixtures.join("lstm.in.bin"))
-        .unwrap()
-        .into_iter()
-        .map(|b| b as i8)
-        .collect();
+    let x: Vec<i8> = read_i8(&fixtures.join("lstm.in.bin"));
     write_npy(&xn, &[4, 1, 6, 5], &x);
-    let out = tool(&[
+    tool_ok(&[
         "run",
         lstm_egm.to_str().unwrap(),
         "--input",
@@ -316,16 +298,7 @@ fn convert_then_run_a_tflite_model() {
         "--output",
         yn.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let want: Vec<i8> = std::fs::read(fixtures.join("lstm.tflm.bin"))
-        .unwrap()
-        .into_iter()
-        .map(|b| b as i8)
-        .collect();
+    let want: Vec<i8> = read_i8(&fixtures.join("lstm.tflm.bin"));
     // Within one quantum of TFLite Micro (the LSTM's sigmoid table is the
     // crate's own; see tests/tflite_import.rs).
     let got = read_npy_i8(&yn).1;
