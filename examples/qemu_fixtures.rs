@@ -32,9 +32,12 @@
 //! whole test split, with labels; TFLite models converted by
 //! `edgegrad::import::tflite` (committed fixtures of
 //! `tests/fixtures/tflite/` with their inputs, named `tflite_*`, among them
-//! the int8 LSTMs `tflite_lstm` and `tflite_lstm_dense`, and the
-//! Keras digits CNN `examples/tflite/digits_keras.tflite` on the whole test
-//! split, with labels); then `default` (below).
+//! the int8 LSTMs `tflite_lstm`, `tflite_lstm_dense` and `tflite_lstm_last`
+//! (the last step taken by a strided slice), and the Keras digits CNN
+//! `examples/tflite/digits_keras.tflite` on the whole test split, with
+//! labels); the PyTorch digits CNN exported to ONNX and converted to int8
+//! by `edgegrad::import::onnx` (`onnx_digits_pytorch`, whole test split,
+//! with labels); then `default` (below).
 
 #[path = "support/device_fixture.rs"]
 mod device_fixture;
@@ -504,6 +507,8 @@ fn tflite_fixtures() -> Result<Vec<Fixture>> {
         "depthwise_mult2",
         "lstm",
         "lstm_dense",
+        "lstm_last",
+        "strided_slice",
     ] {
         let dir = format!("{root}/tests/fixtures/tflite");
         let tfl = std::fs::read(format!("{dir}/{name}.tflite"))?;
@@ -536,6 +541,44 @@ fn tflite_fixtures() -> Result<Vec<Fixture>> {
     Ok(out)
 }
 
+/// The PyTorch digits CNN (`tests/fixtures/onnx/digits_cnn.onnx`,
+/// exported by `scripts/onnx_fixtures.py`), converted to int8 with the
+/// training split as calibration data, on the whole test split.
+fn onnx_digits() -> Result<Fixture> {
+    use edgegrad::export::ExportDtype;
+    use edgegrad::import::onnx::{self, ConvertOptions};
+    let root = env!("CARGO_MANIFEST_DIR");
+    let bytes = std::fs::read(format!("{root}/tests/fixtures/onnx/digits_cnn.onnx"))?;
+    let (train_x, _) = digits_centroid::read_digits(&format!("{root}/data/digits8x8_train.csv"))?;
+    let (test_x, test_y) =
+        digits_centroid::read_digits(&format!("{root}/data/digits8x8_test.csv"))?;
+    let calibration: Vec<f32> = train_x.iter().flatten().copied().collect();
+    let c = onnx::convert(
+        &bytes,
+        Some(&calibration),
+        &ConvertOptions::new(ExportDtype::Int8),
+    )?;
+    let (scale, zp) = c.input_quant.ok_or("digits_cnn.onnx: no int8 input")?;
+    let mut samples = Vec::new();
+    for x in &test_x {
+        samples.extend(
+            c.input
+                .to_device(x)
+                .iter()
+                .map(|&v| quantize_value(v, scale, zp) as u8),
+        );
+    }
+    Ok(Fixture {
+        name: "onnx_digits_pytorch",
+        model: BuiltModel {
+            bytes: c.bytes,
+            plan: c.plan,
+        },
+        samples,
+        labels: Some(test_y.iter().map(|&y| y as u16).collect()),
+    })
+}
+
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
 }
@@ -563,6 +606,7 @@ fn main() -> Result<()> {
         cnn_digits_f16,
     ];
     fixtures.extend(tflite_fixtures()?);
+    fixtures.push(onnx_digits()?);
     fixtures.push(Fixture {
         name: "default",
         ..digits(Some(32))?

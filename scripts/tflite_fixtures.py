@@ -28,6 +28,7 @@ converter crashes quantizing a Keras 3 LSTM).
 The digits example model (`--digits`) is trained on data/digits8x8_*.csv
 and written to examples/tflite/digits_keras.tflite, with its int8 test
 accuracy under both interpreters in examples/tflite/digits_keras.json.
+`--only a,b` rebuilds just the named cases and keeps the others' files.
 """
 
 import json
@@ -365,14 +366,42 @@ def cases():
         return keras.Model(x, y)
 
     c.append(("lstm_dense", lstm_dense, [(5, 3)], -2.0, 2.0))
+
+    def strided_slice():
+        x = inp((6, 8, 4))
+        y = L.Lambda(lambda t: t[:, 1:6:2, ::-1, 1:])(x)  # steps, reversal
+        y = L.Lambda(lambda t: t[:, -1])(y)  # shrink axis
+        return keras.Model(x, y)
+
+    c.append(("strided_slice", strided_slice, [(6, 8, 4)], -1.0, 1.0))
+
+    def lstm_last():
+        # Without return_sequences the converter takes the last step with a
+        # STRIDED_SLICE.
+        x = inp((7, 4))
+        y = L.LSTM(8)(x)
+        y = L.Dense(3)(y)
+        return keras.Model(x, y)
+
+    c.append(("lstm_last", lstm_last, [(7, 4)], -1.0, 1.0))
     return c
 
 
-def fixtures():
+def fixtures(only=None):
+    """Builds every case, or with `only` (names) just those, keeping the
+    other cases' files and manifest entries as they are."""
     os.makedirs(OUT, exist_ok=True)
     manifest = []
+    old = {}
+    if only:
+        with open(os.path.join(OUT, "manifest.json")) as f:
+            old = {m["name"]: m for m in json.load(f)}
     for i, case in enumerate(cases()):
         name, build, shapes, lo, hi = case[:5]
+        if only and name not in only:
+            if name in old:
+                manifest.append(old[name])
+            continue
         float_io = len(case) > 5 and case[5]
         seed = 1234 + i
         keras.utils.set_random_seed(seed)
@@ -456,5 +485,7 @@ def digits():
 if __name__ == "__main__":
     if "--digits" in sys.argv:
         digits()
+    elif "--only" in sys.argv:
+        fixtures(sys.argv[sys.argv.index("--only") + 1].split(","))
     else:
         fixtures()

@@ -841,6 +841,48 @@ impl ModelBuilder {
         Ok(out)
     }
 
+    /// A strided slice ([`OpCode::StridedSlice`]): along each dimension `k`
+    /// of `x`, `count[k]` indices from `begin[k]` in steps of `stride[k]`
+    /// (negative walks backwards). The output has shape `out_shape`, any
+    /// shape holding `count[0]·count[1]·…` elements (a dimension of count
+    /// 1 may be dropped), with `x`'s element type and quantization.
+    pub fn strided_slice(
+        &mut self,
+        x: TensorId,
+        begin: &[usize],
+        stride: &[i32],
+        count: &[usize],
+        out_shape: &[usize],
+    ) -> Result<TensorId, Error> {
+        let d = self.def(x)?.clone();
+        let r = d.shape.len();
+        if r > 4 || begin.len() != r || stride.len() != r || count.len() != r {
+            return Err(Error::ShapeMismatch);
+        }
+        let mut window = reference::SliceWindow {
+            begin: [0; 4],
+            stride: [1; 4],
+            count: [1; 4],
+        };
+        let mut dims = [1usize; 4];
+        for k in 0..r {
+            let e = 4 - r + k;
+            (window.begin[e], window.stride[e], window.count[e]) = (begin[k], stride[k], count[k]);
+            dims[e] = d.shape[k];
+        }
+        window.check(dims)?;
+        if out_shape.iter().product::<usize>() != window.len() {
+            return Err(Error::ShapeMismatch);
+        }
+        let out = self.activation(d.dtype, out_shape.to_vec(), d.quant)?;
+        let mut words = Vec::with_capacity(12);
+        words.extend(window.begin.map(|b| b as i32));
+        words.extend(window.stride);
+        words.extend(window.count.map(|c| c as i32));
+        self.add_op(OpCode::StridedSlice, &[Some(x)], &[out], words);
+        Ok(out)
+    }
+
     /// An int8 LSTM ([`OpCode::Lstm`], TFLite's
     /// `UNIDIRECTIONAL_SEQUENCE_LSTM`): `x` int8 `[batch, time, in]`
     /// (`[time, batch, in]` when `opts.time_major`), gates

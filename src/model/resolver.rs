@@ -168,6 +168,11 @@ resolver_methods! {
     Lstm {
         add_lstm_s8 => S8, ops::lstm::eval_s8;
     }
+    StridedSlice {
+        add_strided_slice_s8 => S8, ops::strided_slice::eval_s8;
+        add_strided_slice_f16 => F16, ops::strided_slice::eval_f16;
+        add_strided_slice_f32 => F32, ops::strided_slice::eval_f32;
+    }
 }
 
 impl OpResolver {

@@ -511,12 +511,13 @@ fn print_table(rows: &[Row]) {
         "board",
         "samples",
         "identical",
+        "accuracy",
         "instructions/inference",
         ".text B",
         "flash B",
         "RAM B",
     ];
-    let cells: Vec<[String; 8]> = rows
+    let cells: Vec<[String; 9]> = rows
         .iter()
         .map(|r| {
             [
@@ -524,6 +525,9 @@ fn print_table(rows: &[Row]) {
                 r.board.to_string(),
                 r.samples.to_string(),
                 r.identical.clone(),
+                r.correct.map_or("-".into(), |c| {
+                    format!("{:.2}%", 100.0 * c as f64 / r.samples.max(1) as f64)
+                }),
                 r.instructions.clone(),
                 r.sizes.text.to_string(),
                 r.sizes.flash.to_string(),

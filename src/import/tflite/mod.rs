@@ -51,8 +51,10 @@
 //! CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, MAX_POOL_2D,
 //! AVERAGE_POOL_2D, MEAN (over H and W of a 4-D tensor), ADD, MUL, SOFTMAX,
 //! LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, RESHAPE, SQUEEZE,
-//! CONCATENATION, PAD, QUANTIZE (float → int8, int8 → int8), DEQUANTIZE
-//! (int8 → float) and UNIDIRECTIONAL_SEQUENCE_LSTM (below), with int8
+//! CONCATENATION, PAD, STRIDED_SLICE (begin/end/shrink masks, negative
+//! strides, `offset`; not ellipsis or new-axis masks), QUANTIZE (float →
+//! int8, int8 → int8), DEQUANTIZE (int8 → float) and
+//! UNIDIRECTIONAL_SEQUENCE_LSTM (below), with int8
 //! activations (per-tensor), int8 weights (per-tensor or per-channel, zero
 //! point 0), int32 biases, fused
 //! NONE/RELU/RELU6/RELU_N1_TO_1, SAME/VALID padding, strides, dilations and
@@ -656,6 +658,100 @@ impl<'a> Cx<'_, 'a> {
             .map_err(|e| self.build_err(e))
     }
 
+    /// STRIDED_SLICE's begin/end/strides inputs and masks resolved into
+    /// first index, step and count per axis, as TFLite's
+    /// `strided_slice_logic` defines them: negative indices count from the
+    /// end, a begin/end mask bit means "from the start / to the end" in the
+    /// stride's direction, indices are clamped to the axis, `offset` makes
+    /// `end` relative to `begin`, and a shrink-axis bit takes the one index
+    /// `begin` (the output drops that axis).
+    fn slice_window(&self, o: &Operator<'a>, shape: &[usize]) -> Result<SliceAxes> {
+        let begin = self.const_i32s(self.input(o, 1)?)?;
+        let end = self.const_i32s(self.input(o, 2)?)?;
+        let strides = self.const_i32s(self.input(o, 3)?)?;
+        let r = shape.len();
+        if begin.len() != r || end.len() != r || strides.len() != r {
+            return Err(self.unsupported(format!(
+                "begin/end/strides of lengths {}/{}/{} for a rank-{r} input",
+                begin.len(),
+                end.len(),
+                strides.len()
+            )));
+        }
+        // StridedSliceOptions: begin_mask 0, end_mask 1, ellipsis_mask 2,
+        // new_axis_mask 3, shrink_axis_mask 4, offset 5.
+        let (bm, em, ell, new, shrink, offset) = match self.options(o, 32)? {
+            Some(t) => (
+                t.i32(0, 0)?,
+                t.i32(1, 0)?,
+                t.i32(2, 0)?,
+                t.i32(3, 0)?,
+                t.i32(4, 0)?,
+                t.u8(5, 0)? != 0,
+            ),
+            None => (0, 0, 0, 0, 0, false),
+        };
+        if ell != 0 || new != 0 {
+            return Err(self.unsupported("ellipsis_mask or new_axis_mask"));
+        }
+        let mut w = SliceAxes::default();
+        for (d, &dim) in shape.iter().enumerate() {
+            let n = dim as i64;
+            let bit = |mask: i32| mask >> d & 1 == 1;
+            let b = begin[d] as i64;
+            let e = if offset {
+                b + end[d] as i64
+            } else {
+                end[d] as i64
+            };
+            let wrap = |v: i64| if v < 0 { v + n } else { v };
+            if bit(shrink) {
+                let at = wrap(b);
+                if !(0..n).contains(&at) {
+                    return Err(self.unsupported(format!("index {b} of an axis of {dim}")));
+                }
+                w.begin.push(at as usize);
+                w.stride.push(1);
+                w.count.push(1);
+                continue;
+            }
+            let s = strides[d] as i64;
+            if s == 0 {
+                return Err(self.unsupported("a zero stride"));
+            }
+            // The reachable range in the stride's direction.
+            let (lo, hi) = if s > 0 { (0, n) } else { (-1, n - 1) };
+            let start = if bit(bm) {
+                if s > 0 {
+                    lo
+                } else {
+                    hi
+                }
+            } else {
+                wrap(b).clamp(lo, hi)
+            };
+            let stop = if bit(em) {
+                if s > 0 {
+                    hi
+                } else {
+                    lo
+                }
+            } else {
+                wrap(e).clamp(lo, hi)
+            };
+            let span = if s > 0 { stop - start } else { start - stop };
+            let count = if span > 0 {
+                (span + s.abs() - 1) / s.abs()
+            } else {
+                0
+            };
+            w.begin.push(if count > 0 { start as usize } else { 0 });
+            w.stride.push(s as i32);
+            w.count.push(count as usize);
+        }
+        Ok(w)
+    }
+
     fn operator(&mut self, o: &Operator<'a>) -> Result<()> {
         let (out_i, out_shape, out_q) = self.out(o)?;
         let b_err = |cx: &Self, e| cx.build_err(e);
@@ -912,11 +1008,29 @@ impl<'a> Cx<'_, 'a> {
                 self.b.dequantize(x, DType::F32)
             }
             op::UNIDIRECTIONAL_SEQUENCE_LSTM => Ok(self.lstm(o, out_q.clone())?),
+            op::STRIDED_SLICE => {
+                let x = self.int8_act(self.input(o, 0)?)?;
+                let shape = self.b.shape_of(x).map_err(|e| b_err(self, e))?;
+                let w = self.slice_window(o, &shape)?;
+                if self.b.quant_of(x).map_err(|e| b_err(self, e))? != out_q {
+                    return Err(self.unsupported("output quantization differs from the input's"));
+                }
+                self.b
+                    .strided_slice(x, &w.begin, &w.stride, &w.count, &out_shape)
+            }
             _ => return Err(self.unsupported("operator not supported")),
         }
         .map_err(|e| b_err(self, e))?;
         self.bind(out_i, id, &out_shape, &out_q)
     }
+}
+
+/// A strided slice per axis of the input: first index, step, count.
+#[derive(Default)]
+struct SliceAxes {
+    begin: Vec<usize>,
+    stride: Vec<i32>,
+    count: Vec<usize>,
 }
 
 fn le_i32(d: &[u8]) -> Vec<i32> {

@@ -83,6 +83,7 @@ pub mod pad;
 pub mod pooling;
 pub mod quantize;
 pub mod softmax;
+pub mod strided_slice;
 
 pub use activation::{
     leaky_relu_f16, leaky_relu_f16_inplace, leaky_relu_f32, leaky_relu_f32_inplace, relu6_f16,
@@ -113,6 +114,7 @@ pub use quantize::{
     RequantizeS8,
 };
 pub use softmax::{softmax_f16, softmax_f32, softmax_s8, SoftmaxS8};
+pub use strided_slice::{strided_slice, SliceWindow};
 
 /// Arbitrary shapes and parameters never make a kernel panic: each call
 /// returns `Ok` or `Err`.
@@ -236,6 +238,12 @@ mod robustness {
             let axis = any_usize(&mut rng);
             let _ = concat_into(x, axis, any_usize(&mut rng), &mut o);
             let _ = concatenation(&[x, f], axis, &mut o);
+            let sw = SliceWindow {
+                begin: [0; 4].map(|_| any_usize(&mut rng)),
+                stride: [0; 4].map(|_| [-2, -1, 0, 1, 2, i32::MIN, i32::MAX][rng.usize(0, 6)]),
+                count: [0; 4].map(|_| any_usize(&mut rng)),
+            };
+            let _ = strided_slice(x, o.data_mut(), &sw);
             let pads = [
                 any_usize(&mut rng),
                 any_usize(&mut rng),

@@ -20,6 +20,7 @@ pub mod pooling;
 pub mod quantize;
 pub mod reshape;
 pub mod softmax;
+pub mod strided_slice;
 
 use super::file::{Model, OpInfo, TensorInfo};
 use super::opcode::OpCode;
@@ -50,6 +51,7 @@ pub const fn validator(code: OpCode) -> ValidateFn {
         OpCode::Quantize | OpCode::Dequantize => quantize::validate,
         OpCode::Pad => pad::validate,
         OpCode::Lstm => lstm::validate,
+        OpCode::StridedSlice => strided_slice::validate,
     }
 }
 
