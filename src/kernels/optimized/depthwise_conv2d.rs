@@ -18,8 +18,9 @@
 #[cfg(edgegrad_dsp)]
 use super::dot::{offset_pair, word};
 #[cfg(edgegrad_dsp)]
-use super::dsp::{smlabb, smlatt, sxtab16, sxtab16_ror8, sxtb16, sxtb16_ror8};
+use super::dsp::{dw_mac4, smlabb, smlatt, sxtab16, sxtab16_ror8, sxtb16, sxtb16_ror8};
 use super::requant::{fits, max_sum, Compact};
+use super::taps::TapList;
 use super::{requant, BLOCK};
 use crate::kernels::reference::depthwise_conv2d::{check, DwDims};
 use crate::kernels::{RequantS8, Window2d};
@@ -28,7 +29,7 @@ use crate::Error;
 
 /// int8 depthwise convolution: same arguments, errors and results as
 /// [`reference::depthwise_conv2d_s8`](crate::kernels::reference::depthwise_conv2d_s8).
-/// Needs no scratch memory (256 bytes of stack).
+/// Needs no scratch memory (about 850 bytes of stack).
 pub fn depthwise_conv2d_s8(
     input: TensorView<'_, i8>,
     filter: TensorView<'_, i8>,
@@ -109,8 +110,9 @@ const MAX_TAPS: usize = 9;
 const CH_BLOCK: usize = 32;
 
 /// Multiplier 1, accumulators in range: for each block of channels, the
-/// biases and multipliers are decoded once; for each output pixel, the
-/// in-bounds taps' input and filter offsets are listed once; then each
+/// biases and multipliers are decoded once and the taps of an interior
+/// pixel listed once (input offsets relative to the pixel); a border
+/// pixel lists its in-bounds taps' offsets; then each
 /// group of four channels sums over that list in four registers and is
 /// requantized ([`Fast`]), the last `C mod 4` channels one at a time.
 fn by_four(
@@ -124,8 +126,11 @@ fn by_four(
 ) {
     let c = d.in_c;
     let zp = q.input_zero_point;
-    // (input offset, filter offset) of each in-bounds tap, at channel 0.
-    let mut taps = [(0u32, 0u32); MAX_TAPS];
+    // (input offset, filter offset) of every tap of an interior pixel
+    // (input offsets from the pixel's top-left tap), and of the in-bounds
+    // taps of a border pixel (input offsets absolute), at channel `c0`.
+    let mut interior = TapList::<MAX_TAPS>::new();
+    let mut border = TapList::<MAX_TAPS>::new();
     let mut chans = [(0i32, Compact::new(0, 0)); CH_BLOCK];
     let mut c0 = 0;
     while c0 < c {
@@ -135,23 +140,35 @@ fn by_four(
         }
         let chans = &chans[..cn];
         let c4 = cn & !3;
+        interior.clear();
+        for ky in 0..d.kh {
+            for kx in 0..d.kw {
+                let xo = (ky * window.dilation_h * d.in_w + kx * window.dilation_w) * c;
+                interior.push(xo, (ky * d.kw + kx) * c + c0);
+            }
+        }
         let mut p = 0;
         for b in 0..d.n {
             for oy in 0..d.out_h {
                 let kys = d.ay.taps(oy, d.kh);
                 for ox in 0..d.out_w {
                     let kxs = d.ax.taps(ox, d.kw);
-                    let mut nt = 0;
-                    for ky in kys.clone() {
-                        let iy = oy * d.ay.stride + ky * window.dilation_h - d.ay.pad;
-                        for kx in kxs.clone() {
-                            let ix = ox * d.ax.stride + kx * window.dilation_w - d.ax.pad;
-                            let xo = ((b * d.in_h + iy) * d.in_w + ix) * c + c0;
-                            taps[nt] = (xo as u32, ((ky * d.kw + kx) * c + c0) as u32);
-                            nt += 1;
+                    let (taps, base) = if kys.len() == d.kh && kxs.len() == d.kw {
+                        let iy = oy * d.ay.stride - d.ay.pad;
+                        let ix = ox * d.ax.stride - d.ax.pad;
+                        (&interior, ((b * d.in_h + iy) * d.in_w + ix) * c + c0)
+                    } else {
+                        border.clear();
+                        for ky in kys.clone() {
+                            let iy = oy * d.ay.stride + ky * window.dilation_h - d.ay.pad;
+                            for kx in kxs.clone() {
+                                let ix = ox * d.ax.stride + kx * window.dilation_w - d.ax.pad;
+                                let xo = ((b * d.in_h + iy) * d.in_w + ix) * c + c0;
+                                border.push(xo, (ky * d.kw + kx) * c + c0);
+                            }
                         }
-                    }
-                    let taps = &taps[..nt];
+                        (&border, 0)
+                    };
                     let px = &mut out[p * c + c0..][..cn];
                     p += 1;
                     for (g, (y, cq)) in px[..c4]
@@ -159,15 +176,15 @@ fn by_four(
                         .zip(chans.chunks_exact(4))
                         .enumerate()
                     {
-                        let acc = sum4(x, w, taps, 4 * g, zp);
+                        let acc = sum4(x, w, taps, base + 4 * g, 4 * g, zp);
                         for k in 0..4 {
                             y[k] = cq[k].1.fast().out(acc[k].wrapping_add(cq[k].0), q);
                         }
                     }
                     for ch in c4..cn {
                         let mut a = chans[ch].0;
-                        for &(xo, wo) in taps {
-                            let xv = x[xo as usize + ch] as i32 - zp;
+                        for &(xo, wo) in taps.taps() {
+                            let xv = x[base + xo as usize + ch] as i32 - zp;
                             a = a.wrapping_add(xv * w[wo as usize + ch] as i32);
                         }
                         px[ch] = chans[ch].1.fast().out(a, q);
@@ -179,38 +196,23 @@ fn by_four(
     }
 }
 
-/// `Σ_taps (x − zp)·w` for channels `ch..ch + 4`.
+/// `Σ_taps (x[xc + xo + k] − zp)·w[wc + wo + k]` for the four channels
+/// `k < 4` (on the DSP path, the `asm!` loop [`dw_mac4`]).
 #[inline(always)]
-fn sum4(x: &[i8], w: &[i8], taps: &[(u32, u32)], ch: usize, zp: i32) -> [i32; 4] {
-    let x = &x[ch..];
-    let w = &w[ch..];
+fn sum4(x: &[i8], w: &[i8], taps: &TapList<MAX_TAPS>, xc: usize, wc: usize, zp: i32) -> [i32; 4] {
     #[cfg(edgegrad_dsp)]
-    {
-        let off = offset_pair(zp);
-        let (mut a0, mut a1, mut a2, mut a3) = (0, 0, 0, 0);
-        for &(xo, wo) in taps {
-            let xw = word(&x[xo as usize..][..4]);
-            let ww = word(&w[wo as usize..][..4]);
-            let (xe, xo) = (sxtab16(off, xw), sxtab16_ror8(off, xw));
-            let (we, wo) = (sxtb16(ww), sxtb16_ror8(ww));
-            a0 = smlabb(xe, we, a0);
-            a1 = smlabb(xo, wo, a1);
-            a2 = smlatt(xe, we, a2);
-            a3 = smlatt(xo, wo, a3);
-        }
-        [a0, a1, a2, a3]
+    if let Some(a) = dw_mac4(x, w, taps, xc, wc, offset_pair(zp)) {
+        return a;
     }
-    #[cfg(not(edgegrad_dsp))]
-    {
-        let mut a = [0i32; 4];
-        for &(xo, wo) in taps {
-            let (xs, ws) = (&x[xo as usize..][..4], &w[wo as usize..][..4]);
-            for k in 0..4 {
-                a[k] = a[k].wrapping_add((xs[k] as i32 - zp) * ws[k] as i32);
-            }
+    let (x, w) = (&x[xc..], &w[wc..]);
+    let mut a = [0i32; 4];
+    for &(xo, wo) in taps.taps() {
+        let (xs, ws) = (&x[xo as usize..][..4], &w[wo as usize..][..4]);
+        for k in 0..4 {
+            a[k] = a[k].wrapping_add((xs[k] as i32 - zp) * ws[k] as i32);
         }
-        a
     }
+    a
 }
 
 /// `acc[i] += (x[i] − zp) · w[i]`: one tap over a block of channels.

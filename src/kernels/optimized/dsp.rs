@@ -4,18 +4,21 @@
 //!
 //! Compiled only with `cfg(edgegrad_dsp)` (set by `build.rs` for
 //! `thumbv7em-*`): these instructions do not exist on Armv7-M/Armv6-M.
-//! Every block but [`mac2x2`] reads and writes only the registers it is
-//! given (no memory, no stack), so the functions are safe to call; the
-//! compiler allocates the registers and schedules around them.
-//! [`mac2x2`] is a whole loop in one block (so that its 13 registers are
-//! fixed for the loop, with no spills): it reads two slices whose lengths
-//! it asserts first, and keeps one word on the stack.
+//! Every block but [`mac2x2`] and [`dw_mac4`] reads and writes only the
+//! registers it is given (no memory, no stack), so the functions are safe
+//! to call; the compiler allocates the registers and schedules around
+//! them. [`mac2x2`] and [`dw_mac4`] are whole loops in one block (so that
+//! their 13 registers are fixed for the loop, with no spills): `mac2x2`
+//! reads two slices whose lengths it asserts first and keeps one word on
+//! the stack; `dw_mac4` reads through a [`TapList`], whose largest offsets
+//! it checks against the slices first (returning `None` otherwise).
 //!
 //! Arithmetic is modulo 2³² like the reference kernels' `wrapping_add`:
 //! SMLAD/SMLAxy wrap on overflow (they only set the sticky Q flag, which
 //! nothing reads).
 #![allow(unsafe_code)]
 
+use super::taps::TapList;
 use core::arch::asm;
 
 /// `SXTB16 d, x`: bytes 0 and 2 of `x` sign-extended into the two
@@ -216,4 +219,71 @@ pub(crate) fn mac2x2(x: &[u32], w0: &[i8], w1: &[i8], groups: usize, acc: &mut [
         );
     }
     *acc = [a0, a1, a2, a3];
+}
+
+/// The depthwise micro-kernel of [`super::depthwise_conv2d`]: for four
+/// channels `k < 4`, `Σ_taps (x[xc + xo + k] − zp) · w[wc + wo + k]` over
+/// a pixel's [`TapList`], `off` being
+/// [`offset_pair`](super::dot::offset_pair)`(zp)`. `None` (nothing read)
+/// when some tap's four bytes are not inside `x` and `w`.
+///
+/// One loop iteration (one tap, 4 MACs): one `LDRD` of the offsets, two
+/// `LDR` of four input and four filter bytes, two `SXTAB16` (`x − zp`),
+/// two `SXTB16`, two `SMLABB` and two `SMLATT`, compare and branch.
+#[inline(always)]
+pub(crate) fn dw_mac4<const N: usize>(
+    x: &[i8],
+    w: &[i8],
+    taps: &TapList<N>,
+    xc: usize,
+    wc: usize,
+    off: u32,
+) -> Option<[i32; 4]> {
+    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+    let list = taps.taps();
+    if list.is_empty() {
+        return Some([0; 4]);
+    }
+    if !taps.covers(x, w, xc, wc, 4) {
+        return None;
+    }
+    let range = list.as_ptr_range();
+    // SAFETY: reads the tap list (`(u32, u32)` is word-aligned, as `LDRD`
+    // needs) and four bytes of `x` at `xc + xo` and of `w` at `wc + wo`
+    // per tap, in bounds: `covers` checked it against the list's maxima,
+    // which `TapList` keeps exact. Writes only the named registers (13),
+    // no stack.
+    unsafe {
+        asm!(
+            "2:",
+            "ldrd {xo}, {wo}, [{t}], #8",
+            "ldr {xo}, [{xb}, {xo}]",
+            "ldr {wo}, [{wb}, {wo}]",
+            "sxtab16 {xe}, {off}, {xo}",
+            "sxtab16 {xo}, {off}, {xo}, ror #8",
+            "sxtb16 {we}, {wo}",
+            "sxtb16 {wo}, {wo}, ror #8",
+            "smlabb {a0}, {xe}, {we}, {a0}",
+            "smlabb {a1}, {xo}, {wo}, {a1}",
+            "smlatt {a2}, {xe}, {we}, {a2}",
+            "smlatt {a3}, {xo}, {wo}, {a3}",
+            "cmp {t}, {end}",
+            "bne 2b",
+            a0 = inout(reg) a0,
+            a1 = inout(reg) a1,
+            a2 = inout(reg) a2,
+            a3 = inout(reg) a3,
+            t = inout(reg) range.start => _,
+            end = in(reg) range.end,
+            xb = in(reg) x.as_ptr().wrapping_add(xc),
+            wb = in(reg) w.as_ptr().wrapping_add(wc),
+            off = in(reg) off,
+            xo = out(reg) _,
+            wo = out(reg) _,
+            xe = out(reg) _,
+            we = out(reg) _,
+            options(readonly, nostack),
+        );
+    }
+    Some([a0, a1, a2, a3])
 }

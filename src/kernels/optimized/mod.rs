@@ -22,26 +22,32 @@
 //!   the accumulators are provably small, checked once per call;
 //! - padding is handled once per output row and pixel (the range of
 //!   in-bounds kernel taps), never per element; depthwise convolution
-//!   lists a pixel's in-bounds taps once and sums four channels at a time;
+//!   lists the taps of an interior pixel once per call (a border pixel
+//!   lists its in-bounds ones) and sums four channels at a time over the
+//!   list (`taps.rs`; on the DSP path one `asm!` loop, 13 instructions
+//!   per tap and four channels);
 //! - inner loops walk slices with iterators: few per-element bounds checks.
 //!
 //! And on Cortex-M4/M7 (`thumbv7em-*`, `cfg(edgegrad_dsp)` set by
 //! `build.rs`), the inner loops read four int8 values per load and
 //! multiply-accumulate them two at a time with `SXTB16`/`SXTAB16` and
 //! `SMLAD` (`SMLABB`/`SMLATT` for depthwise), through `core::arch::asm!`
-//! in the one module with `unsafe` (`dsp.rs`; the convolution's
-//! micro-kernel is one `asm!` loop, so the register allocation is fixed).
+//! in the one module with `unsafe` (`dsp.rs`; the convolution's and the
+//! depthwise convolution's micro-kernels are one `asm!` loop each, so the
+//! register allocation is fixed).
 //!
 //! None of the kernels needs scratch memory from the arena: the
 //! convolution keeps a 288-byte patch buffer and 16 decoded channels
-//! (192 bytes) on the stack, depthwise convolution and average pooling a
-//! block of at most 64 channels (256 bytes).
+//! (192 bytes) on the stack; depthwise convolution a block of at most 64
+//! accumulators, 32 decoded channels and two tap lists (about 850 bytes),
+//! average pooling a block of at most 64 channels (256 bytes).
 
 mod dot;
 #[cfg(edgegrad_dsp)]
 mod dsp;
 mod gemm;
 mod requant;
+mod taps;
 
 pub mod conv2d;
 pub mod depthwise_conv2d;
