@@ -9,9 +9,9 @@
 //! contiguous run of input and filter when the horizontal dilation is 1
 //! (`(kx1 − kx0) × C` elements), so the pixel is a few long dot products;
 //! with dilation each tap is a run of `C`. Four output channels
-//! accumulate together (`dot4`), the remaining ones alone.
+//! accumulate together (`dot4_strided`), the remaining ones alone.
 
-use super::dot::{dot1, dot4};
+use super::dot::{dot1, dot4_strided};
 use super::{requant, requant4};
 use crate::kernels::reference::conv2d::{check, ConvDims};
 use crate::kernels::{RequantS8, Window2d};
@@ -61,13 +61,7 @@ pub fn conv2d_s8(
                     let mut acc = [0i32; 4];
                     let f0 = &w[o * k_len..][..4 * k_len];
                     pix.runs(&d, window, x, |xs, wo| {
-                        let r = &f0[wo..];
-                        dot4(
-                            xs,
-                            [r, &r[k_len..], &r[2 * k_len..], &r[3 * k_len..]],
-                            zp,
-                            &mut acc,
-                        );
+                        dot4_strided(xs, &f0[wo..], k_len, zp, &mut acc);
                     });
                     requant4(acc, bias, o, q, &mut px[o..]);
                     o += 4;

@@ -83,6 +83,27 @@ pub(crate) fn dot4(x: &[i8], w: [&[i8]; 4], zp: i32, acc: &mut [i32; 4]) {
     *acc = [a0, a1, a2, a3];
 }
 
+/// `acc[r] += Σ_i (x[i] − zp) · w[r·stride + i]` for the four rows
+/// `r < 4` of `x.len()` elements each, `stride` apart in `w` (on the DSP
+/// path one `asm!` loop, [`mac1x4`](super::dsp::mac1x4), over the
+/// multiples of four; the rest as [`dot4`]).
+#[inline(always)]
+pub(crate) fn dot4_strided(x: &[i8], w: &[i8], stride: usize, zp: i32, acc: &mut [i32; 4]) {
+    #[cfg(edgegrad_dsp)]
+    let done = {
+        let groups = x.len() / 4;
+        if super::dsp::mac1x4(x, w, stride, groups, offset_pair(zp), acc) {
+            4 * groups
+        } else {
+            0
+        }
+    };
+    #[cfg(not(edgegrad_dsp))]
+    let done = 0;
+    let row = |r: usize| w.get(r * stride + done..).unwrap_or(&[]);
+    dot4(&x[done..], [row(0), row(1), row(2), row(3)], zp, acc);
+}
+
 /// `acc + Σ_i (x[i] − zp) · w[i]` over `x.len()` elements (`w` is cut to
 /// that length).
 #[inline(always)]

@@ -287,3 +287,85 @@ pub(crate) fn dw_mac4<const N: usize>(
     }
     Some([a0, a1, a2, a3])
 }
+
+/// The fully connected micro-kernel of [`super::dot::dot4_strided`]:
+/// `acc[r] += Σ_{i < 4·groups} (x[i] − zp) · w[r·stride + i]` for the four
+/// rows `r < 4`, `off` being [`offset_pair`](super::dot::offset_pair)`(zp)`.
+///
+/// One loop iteration (16 MACs, 26 instructions): one `LDR` of four input
+/// bytes and two `SXTAB16` (`x − zp`, even and odd bytes), then per row an
+/// `LDR` of four weights, two `SXTB16` and two `SMLAD`; the loop end is
+/// kept on the stack (13 registers are all in use). Returns false, having
+/// read nothing, when `groups` is 0 or a row is out of bounds.
+#[inline(always)]
+pub(crate) fn mac1x4(
+    x: &[i8],
+    w: &[i8],
+    stride: usize,
+    groups: usize,
+    off: u32,
+    acc: &mut [i32; 4],
+) -> bool {
+    let n = groups.saturating_mul(4);
+    let last_row = stride.saturating_mul(3).saturating_add(n);
+    if groups == 0 || x.len() < n || w.len() < last_row {
+        return false;
+    }
+    let [mut a0, mut a1, mut a2, mut a3] = *acc;
+    let x_end = x.as_ptr().wrapping_add(n);
+    // SAFETY: reads `n = 4·groups` bytes of `x` and bytes `r·stride ..
+    // r·stride + n` of `w` for `r < 4`, all in bounds (checked above;
+    // unaligned `LDR` is allowed on Armv7E-M); writes only the named
+    // registers (13). The loop end is pushed on the stack and popped
+    // before the block ends, so the stack pointer is unchanged. SMLAD
+    // wraps modulo 2³² like the reference's `wrapping_add`.
+    unsafe {
+        asm!(
+            "push {{{k}}}",
+            "2:",
+            "ldr {xe}, [{xp}], #4",
+            "sxtab16 {xo}, {off}, {xe}, ror #8",
+            "sxtab16 {xe}, {off}, {xe}",
+            "ldr {k}, [{w0}, {s}]",
+            "sxtb16 {kh}, {k}, ror #8",
+            "sxtb16 {k}, {k}",
+            "smlad {a1}, {k}, {xe}, {a1}",
+            "smlad {a1}, {kh}, {xo}, {a1}",
+            "ldr {k}, [{w0}], #4",
+            "sxtb16 {kh}, {k}, ror #8",
+            "sxtb16 {k}, {k}",
+            "smlad {a0}, {k}, {xe}, {a0}",
+            "smlad {a0}, {kh}, {xo}, {a0}",
+            "ldr {k}, [{w2}, {s}]",
+            "sxtb16 {kh}, {k}, ror #8",
+            "sxtb16 {k}, {k}",
+            "smlad {a3}, {k}, {xe}, {a3}",
+            "smlad {a3}, {kh}, {xo}, {a3}",
+            "ldr {k}, [{w2}], #4",
+            "sxtb16 {kh}, {k}, ror #8",
+            "sxtb16 {k}, {k}",
+            "smlad {a2}, {k}, {xe}, {a2}",
+            "smlad {a2}, {kh}, {xo}, {a2}",
+            "ldr {k}, [sp]",
+            "cmp {xp}, {k}",
+            "bne 2b",
+            "add sp, #4",
+            a0 = inout(reg) a0,
+            a1 = inout(reg) a1,
+            a2 = inout(reg) a2,
+            a3 = inout(reg) a3,
+            xp = inout(reg) x.as_ptr() => _,
+            w0 = inout(reg) w.as_ptr() => _,
+            w2 = inout(reg) w.as_ptr().wrapping_add(2 * stride) => _,
+            s = in(reg) stride,
+            off = in(reg) off,
+            k = inout(reg) x_end => _,
+            kh = out(reg) _,
+            xe = out(reg) _,
+            xo = out(reg) _,
+            options(readonly),
+        );
+    }
+    *acc = [a0, a1, a2, a3];
+    true
+}

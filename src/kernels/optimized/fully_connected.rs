@@ -1,10 +1,11 @@
 //! FULLY_CONNECTED, int8: the reference
 //! [`fully_connected_s8`](crate::kernels::reference::fully_connected_s8), fast.
 //!
-//! Four weight rows at a time against one input row (`dot4`): each input
-//! word is loaded and offset once for four outputs.
+//! Four weight rows at a time against one input row (`dot4_strided`; on
+//! the DSP path one `asm!` loop): each input word is loaded and offset
+//! once for four outputs.
 
-use super::dot::{dot1, dot4};
+use super::dot::{dot1, dot4_strided};
 use super::{requant, requant4};
 use crate::kernels::reference::fully_connected::check;
 use crate::kernels::RequantS8;
@@ -31,14 +32,8 @@ pub fn fully_connected_s8(
         let ys = &mut out[b * n_out..][..n_out];
         let mut o = 0;
         while o + 4 <= n_out {
-            let r = &w[o * n_in..][..4 * n_in];
             let mut acc = [0i32; 4];
-            dot4(
-                xs,
-                [r, &r[n_in..], &r[2 * n_in..], &r[3 * n_in..]],
-                zp,
-                &mut acc,
-            );
+            dot4_strided(xs, &w[o * n_in..][..4 * n_in], n_in, zp, &mut acc);
             requant4(acc, bias, o, q, &mut ys[o..]);
             o += 4;
         }
