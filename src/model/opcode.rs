@@ -45,13 +45,17 @@ pub enum OpCode {
     Dequantize = 17,
     /// Constant padding of an NHWC tensor.
     Pad = 18,
-    /// Int8 LSTM over a sequence (TFLite `UNIDIRECTIONAL_SEQUENCE_LSTM`),
-    /// its hidden and cell state persistent across invokes.
+    /// LSTM over a sequence: int8 (TFLite `UNIDIRECTIONAL_SEQUENCE_LSTM`)
+    /// or f32/f16 (ONNX `LSTM`), its hidden and cell state persistent
+    /// across invokes.
     Lstm = 19,
+    /// Float GRU over a sequence (ONNX `GRU`), its hidden state persistent
+    /// across invokes.
+    Gru = 20,
 }
 
 /// The number of op codes.
-pub const OPCODE_COUNT: usize = 20;
+pub const OPCODE_COUNT: usize = 21;
 
 impl OpCode {
     /// Every op code, in code order.
@@ -76,6 +80,7 @@ impl OpCode {
         OpCode::Dequantize,
         OpCode::Pad,
         OpCode::Lstm,
+        OpCode::Gru,
     ];
 
     /// The op with file code `code`.
@@ -110,6 +115,7 @@ impl OpCode {
             OpCode::Dequantize => "dequantize",
             OpCode::Pad => "pad",
             OpCode::Lstm => "lstm",
+            OpCode::Gru => "gru",
         }
     }
 
@@ -171,14 +177,14 @@ impl KernelType {
 /// A set of (op, kernel type) pairs: what a model needs or a resolver has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct OpSet(u64);
+pub struct OpSet(u128);
 
 impl OpSet {
     /// The empty set.
     pub const EMPTY: OpSet = OpSet(0);
 
-    const fn bit(op: OpCode, kt: KernelType) -> u64 {
-        1u64 << (op as usize * KERNEL_TYPE_COUNT + kt as usize)
+    const fn bit(op: OpCode, kt: KernelType) -> u128 {
+        1u128 << (op as usize * KERNEL_TYPE_COUNT + kt as usize)
     }
 
     /// The set with `(op, kt)` added.
