@@ -69,6 +69,7 @@ fn run_float(c: &Converted, input: &[f32], n: usize) -> Vec<f32> {
             for (d, v) in xi.iter_mut().zip(&x) {
                 *d = f16::from_f32(*v);
             }
+            it.reset_state().unwrap(); // each sample is its own sequence
             it.invoke().unwrap();
             it.output::<f16>(0)
                 .unwrap()
@@ -77,6 +78,7 @@ fn run_float(c: &Converted, input: &[f32], n: usize) -> Vec<f32> {
                 .collect()
         } else {
             it.input_mut::<f32>(0).unwrap().copy_from_slice(&x);
+            it.reset_state().unwrap(); // each sample is its own sequence
             it.invoke().unwrap();
             it.output::<f32>(0).unwrap().to_vec()
         };
@@ -99,13 +101,20 @@ fn max_rel_error(got: &[f32], want: &[f32], n: usize) -> f32 {
         .fold(0f32, f32::max)
 }
 
-const MODELS: [&str; 6] = [
+const MODELS: [&str; 11] = [
     "mlp",
     "legacy_opset9",
     "cnn_torchscript",
     "cnn_dynamo",
     "misc_torchscript",
     "misc_dynamo",
+    // LSTM with `out[:, -1]`, GRU with `h_n[-1]` (both exporters), and a
+    // hand-written GRU with linear_before_reset = 0 using Y_h.
+    "lstm_torchscript",
+    "lstm_dynamo",
+    "gru_torchscript",
+    "gru_dynamo",
+    "gru_lbr0",
 ];
 
 #[test]
@@ -322,7 +331,8 @@ fn accuracy(c: &Converted, x: &[f32], labels: &[usize]) -> f64 {
                 for (d, v) in q.iter_mut().zip(&sample) {
                     *d = edgegrad::quant::quantize_value(*v, scale, zp);
                 }
-                it.invoke().unwrap();
+                it.reset_state().unwrap(); // each sample is its own sequence
+            it.invoke().unwrap();
                 it.output::<i8>(0)
                     .unwrap()
                     .iter()
@@ -331,7 +341,8 @@ fn accuracy(c: &Converted, x: &[f32], labels: &[usize]) -> f64 {
             }
             None => {
                 it.input_mut::<f32>(0).unwrap().copy_from_slice(&sample);
-                it.invoke().unwrap();
+                it.reset_state().unwrap(); // each sample is its own sequence
+            it.invoke().unwrap();
                 it.output::<f32>(0).unwrap().to_vec()
             }
         };

@@ -85,14 +85,14 @@ fn model<T: Element + From16>(cell: Cell, p: &Params, x_shape: [usize; 3], h: us
             let r = consts::<T>(&mut b, &[4 * h, h], &p.r);
             let bias: Vec<f32> = p.bi.iter().zip(&p.bh).map(|(a, c)| a + c).collect();
             let bt = consts::<T>(&mut b, &[4 * h], &bias);
-            b.lstm_float(x, w, r, bt, false).unwrap()
+            b.lstm_float(x, w, r, bt, false).unwrap().output
         }
         Cell::Gru(lbr) => {
             let w = consts::<T>(&mut b, &[3 * h, f], &rzn_to_zrn(&p.w, h));
             let r = consts::<T>(&mut b, &[3 * h, h], &rzn_to_zrn(&p.r, h));
             let bias = [rzn_to_zrn(&p.bi, h), rzn_to_zrn(&p.bh, h)].concat();
             let bt = consts::<T>(&mut b, &[6 * h], &bias);
-            b.gru(x, w, r, bt, false, lbr).unwrap()
+            b.gru(x, w, r, bt, false, lbr).unwrap().output
         }
     };
     b.output(y);
@@ -324,7 +324,7 @@ fn malformed_recurrent_ops_are_typed_errors() {
         } else {
             b.gru(x, w, r, bias, false, true)
         }?;
-        b.output(y);
+        b.output(y.output);
         b.build().map(|_| ())
     };
     assert!(build(4 * h, 4 * h, false, true).is_ok());
@@ -354,5 +354,8 @@ fn malformed_recurrent_ops_are_typed_errors() {
     let w = b
         .constant(&[3 * h, f], &vec![0f32; 3 * h * f], Quant::None)
         .unwrap();
-    assert_eq!(b.gru(x, w, w, w, false, true), Err(Error::DTypeMismatch));
+    assert_eq!(
+        b.gru(x, w, w, w, false, true).map(|r| r.output),
+        Err(Error::DTypeMismatch)
+    );
 }

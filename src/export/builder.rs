@@ -152,6 +152,19 @@ pub struct LstmOptions {
     pub cell_clip: f32,
 }
 
+/// What [`lstm_float`](ModelBuilder::lstm_float) and
+/// [`gru`](ModelBuilder::gru) add: the output sequence and the persistent
+/// hidden state, which after each invoke holds the last step's hidden
+/// state (ONNX's `Y_h`; other ops may read it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecurrentOutput {
+    /// The hidden state after every step, `[batch, time, H]` (or
+    /// time-major).
+    pub output: TensorId,
+    /// The hidden state, `[batch, H]`.
+    pub hidden: TensorId,
+}
+
 /// A model file and what the planner made of it.
 #[derive(Debug, Clone)]
 pub struct BuiltModel {
@@ -981,7 +994,7 @@ impl ModelBuilder {
     /// at start and after
     /// [`reset_state`](crate::model::Interpreter::reset_state)) and
     /// returns the output, the hidden state after every step
-    /// (`[batch, time, H]`, or time-major).
+    /// (`[batch, time, H]`, or time-major), and the hidden state.
     pub fn lstm_float(
         &mut self,
         x: TensorId,
@@ -989,7 +1002,7 @@ impl ModelBuilder {
         recurrent: TensorId,
         bias: TensorId,
         time_major: bool,
-    ) -> Result<TensorId, Error> {
+    ) -> Result<RecurrentOutput, Error> {
         let (batch, hidden, shape) = self.recurrent_dims(x, weights, 4, time_major)?;
         let dtype = self.def(x)?.dtype;
         let h = self.state(dtype, &[batch, hidden], Quant::None)?;
@@ -1008,7 +1021,10 @@ impl ModelBuilder {
             &[out],
             vec![time_major as i32],
         );
-        Ok(out)
+        Ok(RecurrentOutput {
+            output: out,
+            hidden: h,
+        })
     }
 
     /// A float GRU ([`OpCode::Gru`], ONNX's `GRU`): `x` `[batch, time, in]`
@@ -1018,7 +1034,8 @@ impl ModelBuilder {
     /// `z, r, n` (PyTorch stores `r, z, n`); `linear_before_reset` as ONNX
     /// defines it (PyTorch's GRU is 1). Adds the persistent hidden state
     /// `[batch, H]` (and, for `linear_before_reset = false`, an `[H]`
-    /// scratch) and returns the output, the hidden state after every step.
+    /// scratch) and returns the output, the hidden state after every
+    /// step, and the hidden state.
     pub fn gru(
         &mut self,
         x: TensorId,
@@ -1027,7 +1044,7 @@ impl ModelBuilder {
         bias: TensorId,
         time_major: bool,
         linear_before_reset: bool,
-    ) -> Result<TensorId, Error> {
+    ) -> Result<RecurrentOutput, Error> {
         let (batch, hidden, shape) = self.recurrent_dims(x, weights, 3, time_major)?;
         let dtype = self.def(x)?.dtype;
         let h = self.state(dtype, &[batch, hidden], Quant::None)?;
@@ -1042,7 +1059,10 @@ impl ModelBuilder {
             &[out],
             vec![time_major as i32, linear_before_reset as i32],
         );
-        Ok(out)
+        Ok(RecurrentOutput {
+            output: out,
+            hidden: h,
+        })
     }
 
     /// Plans the arena, writes the model file and validates it.

@@ -380,6 +380,8 @@ pub fn convert(
         for s in 0..n {
             let sample = input.to_device(&data[s * per..(s + 1) * per]);
             interp.input_mut::<f32>(0)?.copy_from_slice(&sample);
+            // Each sample is its own sequence: recurrent state from zero.
+            interp.reset_state()?;
             interp.invoke()?;
             if s < calib {
                 obs[ir.input.id].observe(&sample);
@@ -408,6 +410,7 @@ pub fn convert(
             .map(|&v| quantize_value(v, scale, zp))
             .collect();
         interp.input_mut::<i8>(0)?.copy_from_slice(&q);
+        interp.reset_state()?;
         interp.invoke()?;
         if argmax(interp.output::<i8>(0)?) == float_top1[k] {
             agree += 1;
