@@ -234,7 +234,11 @@ impl Emitter<'_> {
                     Some(lbr) => self.b.gru(x, w, rt, bt, r.time_major, lbr)?,
                 };
                 self.state.insert(out, o.hidden);
-                self.requantize(o.output, q)?
+                if r.output_used {
+                    self.requantize(o.output, q)?
+                } else {
+                    o.output
+                }
             }
             Kind::RecurrentState(v, shape) => {
                 let s = *self.state.get(v).ok_or_else(|| {

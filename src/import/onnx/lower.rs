@@ -143,6 +143,8 @@ pub(super) struct Recurrent {
     pub input: usize,
     pub hidden: usize,
     pub time_major: bool,
+    /// Whether anything reads the output sequence (not only the state).
+    pub output_used: bool,
 }
 
 impl Kind {
@@ -357,6 +359,23 @@ pub(super) fn lower(graph: &GraphProto, opset: i64) -> Result<Ir, OnnxError> {
     }
     let mut k = keep.iter();
     l.ops.retain(|_| *k.next().unwrap_or(&true));
+    // Recurrent ops whose output sequence only their state readers use.
+    let mut seq_read = vec![false; l.uses.len()];
+    for o in &outputs {
+        seq_read[o.id] = true;
+    }
+    for op in &l.ops {
+        if !matches!(op.kind, Kind::RecurrentState(..)) {
+            for v in op.kind.reads() {
+                seq_read[v] = true;
+            }
+        }
+    }
+    for op in &mut l.ops {
+        if let Kind::Recurrent(r) = &mut op.kind {
+            r.output_used = seq_read[op.out];
+        }
+    }
     Ok(Ir {
         input: input_act,
         ops: l.ops,
@@ -1143,6 +1162,7 @@ impl Lowerer {
             input: f,
             hidden: h,
             time_major: layout == 0,
+            output_used: true,
         }));
         let op_value = self.uses.len();
         self.uses.push(PINNED);
