@@ -44,8 +44,7 @@
 //!
 //! ONNX's `LSTM` (forward, default activations, no peepholes or clip) and
 //! PyTorch's `nn.LSTM` (kernel:
-//! [`lstm_f32`](crate::kernels::reference::lstm_f32) /
-//! [`lstm_f16`](crate::kernels::reference::lstm_f16)). Every tensor has
+//! [`lstm_f32`] / [`lstm_f16`]). Every tensor has
 //! the input's element type. Inputs (6), gates in the order `i, f, g, o`
 //! (the int8 layout's order):
 //!
