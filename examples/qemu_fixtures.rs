@@ -37,7 +37,9 @@
 //! `examples/tflite/digits_keras.tflite` on the whole test split, with
 //! labels); the PyTorch digits CNN exported to ONNX and converted to int8
 //! by `edgegrad::import::onnx` (`onnx_digits_pytorch`, whole test split,
-//! with labels); then `default` (below).
+//! with labels) and two PyTorch recurrent models in f32 (an LSTM reading
+//! two time steps, a GRU reading its final state); then `default`
+//! (below).
 
 #[path = "support/device_fixture.rs"]
 mod device_fixture;
@@ -579,6 +581,44 @@ fn onnx_digits() -> Result<Fixture> {
     })
 }
 
+/// PyTorch recurrent models exported to ONNX and converted to f32: the
+/// LSTM reading two time steps (`lstm_steps_torchscript`, a strided slice
+/// of the output sequence) and the GRU reading `h_n` (`gru_torchscript`),
+/// on the first 16 of their committed inputs.
+fn onnx_recurrent() -> Result<Vec<Fixture>> {
+    use edgegrad::export::ExportDtype;
+    use edgegrad::import::onnx::{self, ConvertOptions};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/onnx");
+    let mut out = Vec::new();
+    for (name, fixture) in [
+        ("onnx_lstm_steps_f32", "lstm_steps_torchscript"),
+        ("onnx_gru_f32", "gru_torchscript"),
+    ] {
+        let bytes = std::fs::read(format!("{dir}/{fixture}.onnx"))?;
+        let c = onnx::convert(&bytes, None, &ConvertOptions::new(ExportDtype::F32))?;
+        let npy = std::fs::read(format!("{dir}/{fixture}_input.npy"))?;
+        let x: Vec<half::f16> = npyz::NpyFile::new(&npy[..])?.into_vec()?;
+        let per = c.input.len();
+        let mut samples = Vec::new();
+        for sample in x.chunks_exact(per).take(16) {
+            let sample: Vec<f32> = sample.iter().map(|v| v.to_f32()).collect();
+            for v in c.input.to_device(&sample) {
+                samples.extend(v.to_le_bytes());
+            }
+        }
+        out.push(Fixture {
+            name,
+            model: BuiltModel {
+                bytes: c.bytes,
+                plan: c.plan,
+            },
+            samples,
+            labels: None,
+        });
+    }
+    Ok(out)
+}
+
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
 }
@@ -607,6 +647,7 @@ fn main() -> Result<()> {
     ];
     fixtures.extend(tflite_fixtures()?);
     fixtures.push(onnx_digits()?);
+    fixtures.extend(onnx_recurrent()?);
     fixtures.push(Fixture {
         name: "default",
         ..digits(Some(32))?

@@ -13,6 +13,8 @@ Setup (outside the repository):
     /work/venv-onnx/bin/pip install torch onnx onnxruntime onnxscript numpy
 Run from the repository root:
     /work/venv-onnx/bin/python scripts/onnx_fixtures.py
+or, for only the recurrent fixtures (LSTM, GRU):
+    /work/venv-onnx/bin/python scripts/onnx_fixtures.py --recurrent
 """
 
 import os
@@ -90,6 +92,96 @@ class Misc(nn.Module):
         p = p[:, :, :, :].reshape(p.size(0), -1)[:, :40]
         z = p @ self.w + self.b
         return torch.softmax(torch.cat([h, z], dim=1), dim=1)
+
+
+class LstmClassifier(nn.Module):
+    """LSTM over [batch, time, features] (batch first), then a head on the
+    last time step of the output sequence: `out[:, -1]`."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(4, 12, batch_first=True)
+        self.head = nn.Linear(12, 5)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+
+class GruClassifier(nn.Module):
+    """GRU (PyTorch's: linear_before_reset = 1), head on `h_n[-1]`."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(3, 10, batch_first=True)
+        self.head = nn.Linear(10, 4)
+
+    def forward(self, x):
+        _, h = self.rnn(x)
+        return self.head(h[-1])
+
+
+class LstmSteps(nn.Module):
+    """LSTM whose head reads two time steps of the output sequence, a middle
+    one and the last: `cat(out[:, 1], out[:, -1])` (Gather of a time step)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(3, 8, batch_first=True)
+        self.head = nn.Linear(16, 4)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(torch.cat([out[:, 1], out[:, -1]], dim=1))
+
+
+def lstm_steps(seed):
+    torch.manual_seed(seed)
+    return LstmSteps()
+
+
+def gru_lbr0(seed):
+    """A GRU with linear_before_reset = 0 (PyTorch cannot export one),
+    written with onnx.helper: X [1, 7, 3] → Transpose (time-major) → GRU →
+    Y_h [1, 1, 8] → Squeeze → Gemm → Softmax."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    r = np.random.default_rng(seed)
+    f = lambda *s: (r.standard_normal(s) * 0.5).astype(np.float32)
+    h = 8
+    inits = [
+        numpy_helper.from_array(f(1, 3 * h, 3), "W"),
+        numpy_helper.from_array(f(1, 3 * h, h), "R"),
+        numpy_helper.from_array(f(1, 6 * h) * 0.5, "B"),
+        numpy_helper.from_array(np.zeros((1, 1, h), np.float32), "h0"),
+        numpy_helper.from_array(f(h, 4), "wh"),
+        numpy_helper.from_array(f(4) * 0.1, "bh"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "axes"),
+    ]
+    N = helper.make_node
+    nodes = [
+        N("Transpose", ["input"], ["xt"], perm=[1, 0, 2]),
+        N("GRU", ["xt", "W", "R", "B", "", "h0"], ["", "hn"], hidden_size=h, linear_before_reset=0),
+        N("Squeeze", ["hn", "axes"], ["hs"]),
+        N("Gemm", ["hs", "wh", "bh"], ["logits"]),
+        N("Softmax", ["logits"], ["output"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "gru_lbr0",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 7, 3])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4])],
+        inits,
+    )
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], producer_name="onnx_fixtures.py")
+    m.ir_version = 7
+    onnx.checker.check_model(m)
+    return m
+
+
+def recurrent(seed):
+    torch.manual_seed(seed)
+    return LstmClassifier() if seed == 10 else GruClassifier()
 
 
 def randomize_bn(m, g):
@@ -293,8 +385,24 @@ def cnn(seed):
     return m
 
 
+def main_recurrent():
+    """Only the recurrent fixtures (`--recurrent`): the others' bytes stay."""
+    write("lstm_torchscript", recurrent(10), (6, 4), dynamo=False, seed=10)
+    write("gru_torchscript", recurrent(11), (5, 3), dynamo=False, seed=11)
+    write_handmade("gru_lbr0", gru_lbr0(12), (7, 3), seed=12)
+    write("lstm_steps_torchscript", lstm_steps(13), (5, 3), dynamo=False, seed=13)
+    for name, seed, shape in [("lstm", 10, (6, 4)), ("gru", 11, (5, 3))]:
+        try:
+            write(f"{name}_dynamo", recurrent(seed), shape, dynamo=True, seed=seed, inputs_of=f"{name}_torchscript")
+        except Exception as e:
+            print(f"{name}_dynamo: the current exporter failed: {e}", file=sys.stderr)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if "--recurrent" in sys.argv:
+        main_recurrent()
+        return
     torch.manual_seed(0)
     write("mlp", Mlp(), (16,), dynamo=False, dynamic_batch=True, seed=0)
     write("cnn_torchscript", cnn(1), (2, 8, 8), dynamo=False, seed=1)
@@ -310,6 +418,7 @@ def main():
     except Exception as e:  # the current exporter needs onnxscript
         print(f"dynamo export failed: {e}", file=sys.stderr)
         raise
+    main_recurrent()
 
 
 if __name__ == "__main__":

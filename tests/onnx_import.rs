@@ -69,6 +69,7 @@ fn run_float(c: &Converted, input: &[f32], n: usize) -> Vec<f32> {
             for (d, v) in xi.iter_mut().zip(&x) {
                 *d = f16::from_f32(*v);
             }
+            it.reset_state().unwrap(); // each sample is its own sequence
             it.invoke().unwrap();
             it.output::<f16>(0)
                 .unwrap()
@@ -77,6 +78,7 @@ fn run_float(c: &Converted, input: &[f32], n: usize) -> Vec<f32> {
                 .collect()
         } else {
             it.input_mut::<f32>(0).unwrap().copy_from_slice(&x);
+            it.reset_state().unwrap(); // each sample is its own sequence
             it.invoke().unwrap();
             it.output::<f32>(0).unwrap().to_vec()
         };
@@ -99,13 +101,22 @@ fn max_rel_error(got: &[f32], want: &[f32], n: usize) -> f32 {
         .fold(0f32, f32::max)
 }
 
-const MODELS: [&str; 6] = [
+const MODELS: [&str; 12] = [
     "mlp",
     "legacy_opset9",
     "cnn_torchscript",
     "cnn_dynamo",
     "misc_torchscript",
     "misc_dynamo",
+    // LSTM with `out[:, -1]`, GRU with `h_n[-1]` (both exporters), and a
+    // hand-written GRU with linear_before_reset = 0 using Y_h, and an LSTM
+    // whose head reads a middle and the last time step (a strided slice).
+    "lstm_torchscript",
+    "lstm_steps_torchscript",
+    "lstm_dynamo",
+    "gru_torchscript",
+    "gru_dynamo",
+    "gru_lbr0",
 ];
 
 #[test]
@@ -224,11 +235,11 @@ fn missing_tensors_and_unsupported_ops_are_named() {
         "{e}"
     );
     let b = edited(&c.onnx, |m| {
-        m.graph.as_mut().unwrap().node[1].op_type = "LSTM".into();
+        m.graph.as_mut().unwrap().node[1].op_type = "RNN".into();
     });
     let e = onnx::check(&b).unwrap_err();
     assert!(
-        matches!(&e, OnnxError::UnsupportedOp { node: 1, op, .. } if op == "LSTM"),
+        matches!(&e, OnnxError::UnsupportedOp { node: 1, op, .. } if op == "RNN"),
         "{e}"
     );
     assert!(e.to_string().contains("node 1"), "{e}");
@@ -250,6 +261,119 @@ fn missing_tensors_and_unsupported_ops_are_named() {
         t.raw_data.truncate(t.raw_data.len() / 2);
     });
     assert!(matches!(onnx::check(&b), Err(OnnxError::Malformed(_))));
+}
+
+/// The op codes of a converted model other than reshapes.
+fn op_codes(c: &Converted) -> Vec<edgegrad::model::OpCode> {
+    let file = AlignedModel::new(&c.bytes);
+    let model = Model::from_bytes(file.as_bytes()).unwrap();
+    (0..model.num_ops())
+        .map(|i| model.op(i).unwrap().code)
+        .filter(|&c| c != edgegrad::model::OpCode::Reshape)
+        .collect()
+}
+
+#[test]
+fn recurrent_last_step_reads_the_state_and_int8_keeps_an_f32_island() {
+    use edgegrad::model::OpCode::*;
+    // `out[:, -1]` and `h_n[-1]`: the op and the head (reading the state
+    // through a reshape); the unused output sequence is not copied.
+    for name in [
+        "lstm_torchscript",
+        "lstm_dynamo",
+        "gru_torchscript",
+        "gru_dynamo",
+    ] {
+        let c = case(name);
+        let f = onnx::convert(&c.onnx, None, &ConvertOptions::new(ExportDtype::F32)).unwrap();
+        let rnn = if name.starts_with("lstm") { Lstm } else { Gru };
+        assert_eq!(op_codes(&f), [rnn, FullyConnected], "{name}");
+        let q = onnx::convert(
+            &c.onnx,
+            Some(&c.input),
+            &ConvertOptions::new(ExportDtype::Int8),
+        )
+        .unwrap();
+        assert_eq!(
+            op_codes(&q),
+            [Dequantize, rnn, Quantize, FullyConnected],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn unsupported_recurrent_variants_are_clear_errors() {
+    let attr = |name: &str, s: &str| onnx::proto::AttributeProto {
+        name: name.into(),
+        r#type: 3,
+        s: s.as_bytes().to_vec(),
+        ..Default::default()
+    };
+    let c = case("gru_lbr0");
+    let gru = |m: &mut onnx::proto::ModelProto| -> usize {
+        let g = m.graph.as_ref().unwrap();
+        g.node.iter().position(|n| n.op_type == "GRU").unwrap()
+    };
+    // Bidirectional: named with the node.
+    let b = edited(&c.onnx, |m| {
+        let i = gru(m);
+        let n = &mut m.graph.as_mut().unwrap().node[i];
+        n.name = "enc".into();
+        n.attribute.push(attr("direction", "bidirectional"));
+    });
+    let e = onnx::check(&b).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("GRU 'enc'") && msg.contains("bidirectional"),
+        "{msg}"
+    );
+    // Non-default activations.
+    let b = edited(&c.onnx, |m| {
+        let i = gru(m);
+        let mut a = attr("activations", "");
+        a.r#type = 8;
+        a.strings = vec![b"Relu".to_vec(), b"Tanh".to_vec()];
+        m.graph.as_mut().unwrap().node[i].attribute.push(a);
+    });
+    assert!(onnx::check(&b)
+        .unwrap_err()
+        .to_string()
+        .contains("activations"));
+    // A nonzero initial state.
+    let b = edited(&c.onnx, |m| {
+        let g = m.graph.as_mut().unwrap();
+        let t = g.initializer.iter_mut().find(|t| t.name == "h0").unwrap();
+        t.raw_data[0..4].copy_from_slice(&1f32.to_le_bytes());
+    });
+    assert!(onnx::check(&b)
+        .unwrap_err()
+        .to_string()
+        .contains("initial_h"));
+    // The cell state output of an LSTM used.
+    let c = case("lstm_torchscript");
+    let b = edited(&c.onnx, |m| {
+        let g = m.graph.as_mut().unwrap();
+        let i = g.node.iter().position(|n| n.op_type == "LSTM").unwrap();
+        let yc = g.node[i].output[2].clone();
+        let mut o = g.output[0].clone();
+        o.name = yc;
+        g.output.push(o);
+    });
+    assert!(onnx::check(&b).unwrap_err().to_string().contains("Y_c"));
+    // A time step out of range (other steps import as a strided slice:
+    // `lstm_steps_torchscript`).
+    let b = edited(&c.onnx, |m| {
+        let g = m.graph.as_mut().unwrap();
+        let n = g
+            .node
+            .iter_mut()
+            .find(|n| n.output[0] == "/Constant_output_0")
+            .unwrap();
+        n.attribute[0].t.as_mut().unwrap().raw_data = 9i64.to_le_bytes().to_vec();
+    });
+    let e = onnx::check(&b).unwrap_err().to_string();
+    assert!(e.contains("index 9 out of range for dimension 6"), "{e}");
 }
 
 #[test]
@@ -322,6 +446,7 @@ fn accuracy(c: &Converted, x: &[f32], labels: &[usize]) -> f64 {
                 for (d, v) in q.iter_mut().zip(&sample) {
                     *d = edgegrad::quant::quantize_value(*v, scale, zp);
                 }
+                it.reset_state().unwrap(); // each sample is its own sequence
                 it.invoke().unwrap();
                 it.output::<i8>(0)
                     .unwrap()
@@ -331,6 +456,7 @@ fn accuracy(c: &Converted, x: &[f32], labels: &[usize]) -> f64 {
             }
             None => {
                 it.input_mut::<f32>(0).unwrap().copy_from_slice(&sample);
+                it.reset_state().unwrap(); // each sample is its own sequence
                 it.invoke().unwrap();
                 it.output::<f32>(0).unwrap().to_vec()
             }

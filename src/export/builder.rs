@@ -152,6 +152,19 @@ pub struct LstmOptions {
     pub cell_clip: f32,
 }
 
+/// What [`lstm_float`](ModelBuilder::lstm_float) and
+/// [`gru`](ModelBuilder::gru) add: the output sequence and the persistent
+/// hidden state, which after each invoke holds the last step's hidden
+/// state (ONNX's `Y_h`; other ops may read it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecurrentOutput {
+    /// The hidden state after every step, `[batch, time, H]` (or
+    /// time-major).
+    pub output: TensorId,
+    /// The hidden state, `[batch, H]`.
+    pub hidden: TensorId,
+}
+
 /// A model file and what the planner made of it.
 #[derive(Debug, Clone)]
 pub struct BuiltModel {
@@ -981,6 +994,117 @@ impl ModelBuilder {
         inputs.extend([Some(hidden), Some(cell)]);
         self.add_op(OpCode::Lstm, &inputs, &[out], words);
         Ok(out)
+    }
+
+    /// The `(batch, hidden)` of a float recurrent op on `x` with weights
+    /// `[gates·hidden, in]`, and its output shape.
+    fn recurrent_dims(
+        &self,
+        x: TensorId,
+        weights: TensorId,
+        gates: usize,
+        time_major: bool,
+    ) -> Result<(usize, usize, Vec<usize>), Error> {
+        let xd = self.def(x)?;
+        if !matches!(xd.dtype, DType::F32 | DType::F16) {
+            return Err(Error::DTypeMismatch);
+        }
+        let [d0, d1, _]: [usize; 3] = xd
+            .shape
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::ShapeMismatch)?;
+        let rows = *self
+            .def(weights)?
+            .shape
+            .first()
+            .ok_or(Error::ShapeMismatch)?;
+        if rows == 0 || rows % gates != 0 {
+            return Err(Error::ShapeMismatch);
+        }
+        let hidden = rows / gates;
+        let batch = if time_major { d1 } else { d0 };
+        Ok((batch, hidden, vec![d0, d1, hidden]))
+    }
+
+    /// A float LSTM ([`OpCode::Lstm`] with f32 or f16 tensors, ONNX's
+    /// `LSTM` and PyTorch's `nn.LSTM`): `x` `[batch, time, in]`
+    /// (`[time, batch, in]` when `time_major`), constants of `x`'s type
+    /// `weights` `[4·H, in]`, `recurrent` `[4·H, H]` and `bias` `[4·H]`
+    /// (the sum of the input and recurrent biases), gates `i, f, g, o`.
+    /// Adds the persistent hidden and cell state (`[batch, H]` each, zero
+    /// at start and after
+    /// [`reset_state`](crate::model::Interpreter::reset_state)) and
+    /// returns the output, the hidden state after every step
+    /// (`[batch, time, H]`, or time-major), and the hidden state.
+    pub fn lstm_float(
+        &mut self,
+        x: TensorId,
+        weights: TensorId,
+        recurrent: TensorId,
+        bias: TensorId,
+        time_major: bool,
+    ) -> Result<RecurrentOutput, Error> {
+        let (batch, hidden, shape) = self.recurrent_dims(x, weights, 4, time_major)?;
+        let dtype = self.def(x)?.dtype;
+        let h = self.state(dtype, &[batch, hidden], Quant::None)?;
+        let c = self.state(dtype, &[batch, hidden], Quant::None)?;
+        let out = self.output_like(x, shape, None)?;
+        self.add_op(
+            OpCode::Lstm,
+            &[
+                Some(x),
+                Some(weights),
+                Some(recurrent),
+                Some(bias),
+                Some(h),
+                Some(c),
+            ],
+            &[out],
+            vec![time_major as i32],
+        );
+        Ok(RecurrentOutput {
+            output: out,
+            hidden: h,
+        })
+    }
+
+    /// A float GRU ([`OpCode::Gru`], ONNX's `GRU`): `x` `[batch, time, in]`
+    /// (`[time, batch, in]` when `time_major`), constants of `x`'s type
+    /// `weights` `[3·H, in]`, `recurrent` `[3·H, H]` and `bias` `[6·H]`
+    /// (input biases, then recurrent biases), gates in ONNX's order
+    /// `z, r, n` (PyTorch stores `r, z, n`); `linear_before_reset` as ONNX
+    /// defines it (PyTorch's GRU is 1). Adds the persistent hidden state
+    /// `[batch, H]` (and, for `linear_before_reset = false`, an `[H]`
+    /// scratch) and returns the output, the hidden state after every
+    /// step, and the hidden state.
+    pub fn gru(
+        &mut self,
+        x: TensorId,
+        weights: TensorId,
+        recurrent: TensorId,
+        bias: TensorId,
+        time_major: bool,
+        linear_before_reset: bool,
+    ) -> Result<RecurrentOutput, Error> {
+        let (batch, hidden, shape) = self.recurrent_dims(x, weights, 3, time_major)?;
+        let dtype = self.def(x)?.dtype;
+        let h = self.state(dtype, &[batch, hidden], Quant::None)?;
+        let mut inputs = vec![Some(x), Some(weights), Some(recurrent), Some(bias), Some(h)];
+        if !linear_before_reset {
+            inputs.push(Some(self.state(dtype, &[hidden], Quant::None)?));
+        }
+        let out = self.output_like(x, shape, None)?;
+        self.add_op(
+            OpCode::Gru,
+            &inputs,
+            &[out],
+            vec![time_major as i32, linear_before_reset as i32],
+        );
+        Ok(RecurrentOutput {
+            output: out,
+            hidden: h,
+        })
     }
 
     /// Plans the arena, writes the model file and validates it.

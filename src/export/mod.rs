@@ -12,7 +12,8 @@ mod sequential;
 mod writer;
 
 pub use builder::{
-    BuiltModel, ConvOptions, LstmOptions, ModelBuilder, PoolOptions, Quant, TensorId,
+    BuiltModel, ConvOptions, LstmOptions, ModelBuilder, PoolOptions, Quant, RecurrentOutput,
+    TensorId,
 };
 pub use calibrate::Calibration;
 pub use qat::prepare_qat;

@@ -45,16 +45,20 @@ pub enum OpCode {
     Dequantize = 17,
     /// Constant padding of an NHWC tensor.
     Pad = 18,
-    /// Int8 LSTM over a sequence (TFLite `UNIDIRECTIONAL_SEQUENCE_LSTM`),
-    /// its hidden and cell state persistent across invokes.
+    /// LSTM over a sequence: int8 (TFLite `UNIDIRECTIONAL_SEQUENCE_LSTM`)
+    /// or f32/f16 (ONNX `LSTM`), its hidden and cell state persistent
+    /// across invokes.
     Lstm = 19,
     /// A strided window of a tensor (TFLite `STRIDED_SLICE`, ONNX `Slice`
     /// and `Gather` of one index).
     StridedSlice = 20,
+    /// Float GRU over a sequence (ONNX `GRU`), its hidden state persistent
+    /// across invokes.
+    Gru = 21,
 }
 
 /// The number of op codes.
-pub const OPCODE_COUNT: usize = 21;
+pub const OPCODE_COUNT: usize = 22;
 
 impl OpCode {
     /// Every op code, in code order.
@@ -80,6 +84,7 @@ impl OpCode {
         OpCode::Pad,
         OpCode::Lstm,
         OpCode::StridedSlice,
+        OpCode::Gru,
     ];
 
     /// The op with file code `code`.
@@ -115,6 +120,7 @@ impl OpCode {
             OpCode::Pad => "pad",
             OpCode::Lstm => "lstm",
             OpCode::StridedSlice => "strided_slice",
+            OpCode::Gru => "gru",
         }
     }
 
@@ -172,6 +178,9 @@ impl KernelType {
         }
     }
 }
+
+// Every (op, kernel type) pair has a bit of `OpSet`.
+const _: () = assert!(OPCODE_COUNT * KERNEL_TYPE_COUNT <= 128);
 
 /// A set of (op, kernel type) pairs: what a model needs or a resolver has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

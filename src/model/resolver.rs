@@ -167,6 +167,12 @@ resolver_methods! {
     }
     Lstm {
         add_lstm_s8 => S8, ops::lstm::eval_s8;
+        add_lstm_f16 => F16, ops::lstm::eval_f16;
+        add_lstm_f32 => F32, ops::lstm::eval_f32;
+    }
+    Gru {
+        add_gru_f16 => F16, ops::gru::eval_f16;
+        add_gru_f32 => F32, ops::gru::eval_f32;
     }
     StridedSlice {
         add_strided_slice_s8 => S8, ops::strided_slice::eval_s8;

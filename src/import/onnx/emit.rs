@@ -8,6 +8,7 @@ use crate::export::{BuiltModel, ConvOptions, ModelBuilder, Quant, TensorId};
 use crate::quant::{round_half_away, Activation};
 use crate::tensor::DType;
 use half::f16;
+use std::collections::HashMap;
 use std::vec::Vec;
 
 /// A built model and, for every model output, the IR value it holds.
@@ -27,6 +28,8 @@ struct Emitter<'r> {
     /// Per IR value, its observed range (int8 only).
     ranges: Option<&'r [(f32, f32)]>,
     t: Vec<Option<TensorId>>,
+    /// The hidden state tensor of each recurrent op's IR value.
+    state: HashMap<usize, TensorId>,
 }
 
 impl Emitter<'_> {
@@ -124,6 +127,15 @@ impl Emitter<'_> {
         }
     }
 
+    /// A float value of an int8 model (an f32 island) quantized to `q`;
+    /// in float models, `t` itself.
+    fn requantize(&mut self, t: TensorId, q: Option<Quant>) -> Result<TensorId, OnnxError> {
+        Ok(match q {
+            Some(q) if self.dtype == DType::I8 => self.b.quantize(t, q)?,
+            _ => t,
+        })
+    }
+
     fn op(&mut self, kind: &Kind, out: usize) -> Result<TensorId, OnnxError> {
         let q = self.out_q(out);
         Ok(match kind {
@@ -206,6 +218,40 @@ impl Emitter<'_> {
                 let x = self.get(*x)?;
                 self.b.pad(x, &[0, p[0], p[2], 0], &[0, p[1], p[3], 0])?
             }
+            Kind::Recurrent(r) => {
+                let mut x = self.get(r.x)?;
+                // int8: an f32 island between Dequantize and Quantize.
+                if self.dtype == DType::I8 {
+                    x = self.b.dequantize(x, DType::F32)?;
+                }
+                let g = if r.gru.is_some() { 3 } else { 4 };
+                let (h, f) = (r.hidden, r.input);
+                let w = self.float_const(&[g * h, f], &r.w)?;
+                let rt = self.float_const(&[g * h, h], &r.r)?;
+                let bt = self.float_const(&[r.bias.len()], &r.bias)?;
+                let o = match r.gru {
+                    None => self.b.lstm_float(x, w, rt, bt, r.time_major)?,
+                    Some(lbr) => self.b.gru(x, w, rt, bt, r.time_major, lbr)?,
+                };
+                self.state.insert(out, o.hidden);
+                if r.output_used {
+                    self.requantize(o.output, q)?
+                } else {
+                    o.output
+                }
+            }
+            Kind::RecurrentState(v, shape) => {
+                let s = *self.state.get(v).ok_or_else(|| {
+                    OnnxError::Malformed(format!("internal: value {v} is not a recurrent op"))
+                })?;
+                let t = self.b.reshape(s, shape)?;
+                self.requantize(t, q)?
+            }
+            Kind::Slice(x, spec) => {
+                let x = self.get(*x)?;
+                self.b
+                    .strided_slice(x, &spec.begin, &spec.stride, &spec.count, &spec.out_shape)?
+            }
             Kind::Concat(xs, axis) => {
                 let mut ts = Vec::with_capacity(xs.len());
                 for &x in xs {
@@ -238,6 +284,7 @@ pub(super) fn emit(
         dtype,
         ranges: if dtype == DType::I8 { ranges } else { None },
         t: vec![None; ir.n_values],
+        state: HashMap::new(),
     };
     if dtype == DType::I8 && ranges.is_none_or(|r| r.len() < ir.n_values) {
         return Err(OnnxError::Calibration(

@@ -121,6 +121,76 @@ pub(super) enum Kind {
     Concat(Vec<usize>, usize),
     /// Zero padding of an NHWC value: rows before/after, columns before/after.
     Pad(usize, [usize; 4]),
+    /// A float LSTM or GRU (device output `[d0, d1, hidden]`).
+    Recurrent(Box<Recurrent>),
+    /// The hidden state after the last step of the recurrent op defining
+    /// value `.0` (ONNX's `Y_h`, or the last step of `Y`), stored as `.1`.
+    RecurrentState(usize, Vec<usize>),
+    /// A strided slice of a value in ONNX order (`Gather` of one index).
+    Slice(usize, Box<SliceSpec>),
+}
+
+/// Where a [`Kind::Slice`] reads, per dimension of its input (as
+/// `ModelBuilder::strided_slice` takes it), and the stored output shape.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct SliceSpec {
+    pub begin: Vec<usize>,
+    pub stride: Vec<i32>,
+    pub count: Vec<usize>,
+    pub out_shape: Vec<usize>,
+}
+
+/// A lowered ONNX `LSTM` or `GRU` (forward direction).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Recurrent {
+    pub x: usize,
+    /// `None` for an LSTM; for a GRU, its `linear_before_reset`.
+    pub gru: Option<bool>,
+    /// `[gates·H, in]`, gates `i, f, g, o` (LSTM) or `z, r, n` (GRU).
+    pub w: Vec<f32>,
+    /// `[gates·H, H]`.
+    pub r: Vec<f32>,
+    /// LSTM: `[4·H]`, `Wb + Rb`; GRU: `[6·H]`, `Wb` then `Rb`.
+    pub bias: Vec<f32>,
+    pub input: usize,
+    pub hidden: usize,
+    pub time_major: bool,
+    /// Whether anything reads the output sequence (not only the state).
+    pub output_used: bool,
+}
+
+impl Kind {
+    /// The IR values the op reads.
+    fn reads(&self) -> Vec<usize> {
+        match self {
+            Kind::Conv { x, .. }
+            | Kind::Dense { x, .. }
+            | Kind::MaxPool(x, _)
+            | Kind::AvgPool(x, _)
+            | Kind::GlobalAvg { x, .. }
+            | Kind::Unary(x, _)
+            | Kind::Reshape(x, _)
+            | Kind::Pad(x, _)
+            | Kind::Slice(x, _)
+            | Kind::RecurrentState(x, _) => vec![*x],
+            Kind::Add(x, o) | Kind::Mul(x, o) => match o {
+                Operand::Val(y) => vec![*x, *y],
+                Operand::Const { .. } => vec![*x],
+            },
+            Kind::Concat(xs, _) => xs.clone(),
+            Kind::Recurrent(r) => vec![r.x],
+        }
+    }
+}
+
+/// A sequence output of a recurrent op with batch 1: `[time, hidden]`
+/// values in order, whatever unit axes its shape has.
+#[derive(Debug, Clone, Copy)]
+struct Sequence {
+    /// The recurrent op's IR value.
+    op_value: usize,
+    time: usize,
+    hidden: usize,
 }
 
 /// An operator and the IR value it defines.
@@ -162,6 +232,8 @@ struct Lowerer {
     /// The node being lowered, for errors.
     node: usize,
     op_type: String,
+    /// IR values that are a recurrent op's output sequence (batch 1).
+    sequences: HashMap<usize, Sequence>,
 }
 
 /// Lowers `graph` (opset version `opset` of the default domain).
@@ -175,6 +247,7 @@ pub(super) fn lower(graph: &GraphProto, opset: i64) -> Result<Ir, OnnxError> {
         ops: Vec::new(),
         node: 0,
         op_type: String::new(),
+        sequences: HashMap::new(),
     };
     for n in &graph.node {
         for i in n.input.iter().filter(|s| !s.is_empty()) {
@@ -282,6 +355,40 @@ pub(super) fn lower(graph: &GraphProto, opset: i64) -> Result<Ir, OnnxError> {
     if outputs.is_empty() {
         return Err(OnnxError::Malformed("the graph has no outputs".into()));
     }
+    // Drop ops whose values nothing reads (e.g. a recurrent op's output
+    // sequence when only its last step is used, which is the state).
+    let mut live = vec![false; l.uses.len()];
+    for o in &outputs {
+        live[o.id] = true;
+    }
+    let mut keep = vec![false; l.ops.len()];
+    for (i, op) in l.ops.iter().enumerate().rev() {
+        if live[op.out] {
+            keep[i] = true;
+            for v in op.kind.reads() {
+                live[v] = true;
+            }
+        }
+    }
+    let mut k = keep.iter();
+    l.ops.retain(|_| *k.next().unwrap_or(&true));
+    // Recurrent ops whose output sequence only their state readers use.
+    let mut seq_read = vec![false; l.uses.len()];
+    for o in &outputs {
+        seq_read[o.id] = true;
+    }
+    for op in &l.ops {
+        if !matches!(op.kind, Kind::RecurrentState(..)) {
+            for v in op.kind.reads() {
+                seq_read[v] = true;
+            }
+        }
+    }
+    for op in &mut l.ops {
+        if let Kind::Recurrent(r) = &mut op.kind {
+            r.output_used = seq_read[op.out];
+        }
+    }
     Ok(Ir {
         input: input_act,
         ops: l.ops,
@@ -333,6 +440,29 @@ fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
             _ => None,
         })
         .collect()
+}
+
+/// The flat index into an operand of shape `s` broadcast to `shape` of
+/// output element `i`.
+fn broadcast_index(shape: &[usize], s: &[usize], mut i: usize) -> usize {
+    let r = shape.len();
+    let mut src = 0;
+    let mut stride = 1;
+    for k in (0..r).rev() {
+        let d = shape[k].max(1);
+        let coord = i % d;
+        i /= d;
+        let sk = if k + s.len() >= r {
+            s[k + s.len() - r]
+        } else {
+            1
+        };
+        if sk != 1 {
+            src += coord * stride;
+        }
+        stride *= sk;
+    }
+    src
 }
 
 /// `data` of logical `shape` permuted by `perm` (output axis k = input
@@ -673,6 +803,9 @@ impl Lowerer {
             }
             "Transpose" => self.transpose(n),
             "Slice" => self.slice(n),
+            "Gather" => self.gather(n),
+            "LSTM" => self.recurrent(n, false),
+            "GRU" => self.recurrent(n, true),
             _ => Err(self.unsupported_op(n)),
         }
     }
@@ -752,8 +885,17 @@ impl Lowerer {
         let stored = stored_shape(&shape, layout);
         if stored == src.stored() {
             self.alias(&out, &src, shape, layout);
-        } else {
-            self.push(&out, Kind::Reshape(src.id, stored), shape, layout);
+            return Ok(());
+        }
+        // A reshape of a reshape read by nothing else: change the first.
+        if let Some(Kind::Reshape(_, s) | Kind::RecurrentState(_, s)) = self.sole_producer(&src) {
+            *s = stored;
+            self.alias(&out, &src, shape, layout);
+            return Ok(());
+        }
+        let b = self.push(&out, Kind::Reshape(src.id, stored), shape, layout);
+        if let Some(&s) = self.sequences.get(&src.id) {
+            self.sequences.insert(b.id, s);
         }
         Ok(())
     }
@@ -831,6 +973,274 @@ impl Lowerer {
         Ok(())
     }
 
+    /// Gather of an activation with one constant index: along a unit axis
+    /// (a squeeze); the last time step of a recurrent op's output sequence
+    /// (its state after the step, no copy); otherwise a strided slice of
+    /// the activation in ONNX order (any time step, any axis).
+    fn gather(&mut self, n: &NodeProto) -> Result<(), OnnxError> {
+        let a = self.act(n, 0)?;
+        let idx = self.konst(n, 1)?;
+        let axis = axis_of(attr_i(n, "axis", 0), a.shape.len())
+            .ok_or_else(|| self.err("axis out of range"))?;
+        let ids = idx.i64s();
+        let &[i] = ids.as_slice() else {
+            return Err(self.err("only a single constant index is supported"));
+        };
+        let d = a.shape[axis];
+        let i = if i < 0 { i + d as i64 } else { i };
+        if !(0..d as i64).contains(&i) {
+            return Err(self.err(format!("index {i} out of range for dimension {d}")));
+        }
+        let mut shape = a.shape[..axis].to_vec();
+        shape.extend_from_slice(&idx.shape);
+        shape.extend_from_slice(&a.shape[axis + 1..]);
+        if d == 1 {
+            return self.reshape_to(n, &a, shape);
+        }
+        if let Some(s) = self.sequences.get(&a.id).copied() {
+            let last_step = a.shape[..axis].iter().all(|&v| v == 1)
+                && d == s.time
+                && a.shape[axis + 1..].iter().product::<usize>() == s.hidden
+                && i as usize == s.time - 1;
+            if last_step {
+                let out = self.out_name(n)?.to_string();
+                self.push(
+                    &out,
+                    Kind::RecurrentState(s.op_value, shape.clone()),
+                    shape,
+                    Layout::Plain,
+                );
+                return Ok(());
+            }
+        }
+        let a = self.as_plain(&a)?;
+        if a.shape.len() > 4 {
+            return Err(self.err(format!(
+                "Gather from a rank-{} activation (at most 4)",
+                a.shape.len()
+            )));
+        }
+        let mut spec = SliceSpec {
+            begin: vec![0; a.shape.len()],
+            stride: vec![1; a.shape.len()],
+            count: a.shape.clone(),
+            out_shape: shape.clone(),
+        };
+        (spec.begin[axis], spec.count[axis]) = (i as usize, 1);
+        let out = self.out_name(n)?.to_string();
+        self.push(
+            &out,
+            Kind::Slice(a.id, Box::new(spec)),
+            shape,
+            Layout::Plain,
+        );
+        Ok(())
+    }
+
+    /// ONNX `LSTM` (`gru` false) or `GRU`: forward, default activations,
+    /// zero initial state; `Y` and `Y_h` may be used.
+    fn recurrent(&mut self, n: &NodeProto, gru: bool) -> Result<(), OnnxError> {
+        let name = if n.name.is_empty() {
+            String::new()
+        } else {
+            format!(" '{}'", n.name)
+        };
+        let dir = attr_s(n, "direction").unwrap_or_else(|| "forward".into());
+        if dir != "forward" {
+            return Err(self.err(format!(
+                "{}{name}: direction '{dir}' is not supported (forward only)",
+                n.op_type
+            )));
+        }
+        let defaults: &[&str] = if gru {
+            &["Sigmoid", "Tanh"]
+        } else {
+            &["Sigmoid", "Tanh", "Tanh"]
+        };
+        if let Some(a) = attr(n, "activations") {
+            let got: Vec<String> = a
+                .strings
+                .iter()
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect();
+            if got.len() != defaults.len()
+                || got
+                    .iter()
+                    .zip(defaults)
+                    .any(|(g, d)| !g.eq_ignore_ascii_case(d))
+            {
+                return Err(self.err(format!(
+                    "{}{name}: activations {got:?} (only the defaults {defaults:?} are supported)",
+                    n.op_type
+                )));
+            }
+        }
+        if attr(n, "clip").is_some() {
+            return Err(self.err(format!("{}{name}: clip is not supported", n.op_type)));
+        }
+        if !gru && attr_i(n, "input_forget", 0) != 0 {
+            return Err(self.err(format!(
+                "{}{name}: input_forget is not supported",
+                n.op_type
+            )));
+        }
+        let lbr = attr_i(n, "linear_before_reset", 0);
+        if gru && lbr != 0 && lbr != 1 {
+            return Err(self.err(format!("linear_before_reset {lbr}")));
+        }
+        let layout = attr_i(n, "layout", 0);
+        if layout != 0 && layout != 1 {
+            return Err(self.err(format!("layout {layout}")));
+        }
+        let x = self.act(n, 0)?;
+        let x = self.as_plain(&x)?;
+        let &[d0, d1, f] = x.shape.as_slice() else {
+            return Err(self.err(format!("X must be 3-D, got {:?}", x.shape)));
+        };
+        let (time, batch) = if layout == 0 { (d0, d1) } else { (d1, d0) };
+        let g = if gru { 3 } else { 4 };
+        let w = self.konst(n, 1)?;
+        let r = self.konst(n, 2)?;
+        let nd = w.shape.first().copied().unwrap_or(0);
+        if nd != 1 {
+            return Err(self.err(format!(
+                "{}{name}: {nd} directions (only forward is supported)",
+                n.op_type
+            )));
+        }
+        let h = match attr(n, "hidden_size") {
+            Some(a) => usize::try_from(a.i)
+                .ok()
+                .filter(|&v| v > 0)
+                .ok_or_else(|| self.err("bad hidden_size"))?,
+            None => w.shape.get(1).copied().unwrap_or(0) / g,
+        };
+        if h == 0 || w.shape != [1, g * h, f] || r.shape != [1, g * h, h] {
+            return Err(self.err(format!(
+                "W {:?} / R {:?} do not match hidden_size {h} and {f} inputs",
+                w.shape, r.shape
+            )));
+        }
+        let b = match self.input(n, 3)? {
+            None => vec![0f32; 2 * g * h],
+            Some(Val::Const(c)) if c.len() == 2 * g * h => c.f32s(),
+            _ => return Err(self.err("B must be a constant [1, 2·gates·hidden]")),
+        };
+        let zero_or_absent = |l: &Self, k: usize, what: &str| -> Result<(), OnnxError> {
+            match l.input(n, k)? {
+                None => Ok(()),
+                Some(Val::Const(c)) if c.f32s().iter().all(|&v| v == 0.0) => Ok(()),
+                _ => Err(l.err(format!(
+                    "{}{name}: {what} must be absent or a zero constant",
+                    n.op_type
+                ))),
+            }
+        };
+        match self.input(n, 4)? {
+            None => {}
+            Some(Val::Const(c)) if c.i64s().iter().all(|&v| v == time as i64) => {}
+            _ => {
+                return Err(self.err(format!(
+                    "{}{name}: sequence_lens must be absent or equal to the sequence length",
+                    n.op_type
+                )))
+            }
+        }
+        zero_or_absent(self, 5, "initial_h")?;
+        if !gru {
+            zero_or_absent(self, 6, "initial_c")?;
+            zero_or_absent(self, 7, "P (peepholes)")?;
+        }
+        if !gru
+            && n.output.get(2).is_some_and(|o| !o.is_empty())
+            && self.name_uses.get(&n.output[2]).copied().unwrap_or(0) > 0
+        {
+            return Err(self.err(format!(
+                "{}{name}: the cell state output Y_c is not supported",
+                n.op_type
+            )));
+        }
+        let (mut wv, mut rv) = (w.f32s(), r.f32s());
+        let bias = if gru {
+            b
+        } else {
+            // ONNX's gate order i, o, f, c → the kernel's i, f, g(c), o.
+            let order = [0, 2, 3, 1];
+            let blocks = |v: &[f32], cols: usize| -> Vec<f32> {
+                order
+                    .iter()
+                    .flat_map(|&k| v[k * h * cols..(k + 1) * h * cols].iter().copied())
+                    .collect()
+            };
+            wv = blocks(&wv, f);
+            rv = blocks(&rv, h);
+            let (wb, rb) = (blocks(&b[..4 * h], 1), blocks(&b[4 * h..], 1));
+            wb.iter().zip(&rb).map(|(a, c)| a + c).collect()
+        };
+        let kind = Kind::Recurrent(Box::new(Recurrent {
+            x: x.id,
+            gru: gru.then_some(lbr == 1),
+            w: wv,
+            r: rv,
+            bias,
+            input: f,
+            hidden: h,
+            time_major: layout == 0,
+            output_used: true,
+        }));
+        let op_value = self.uses.len();
+        self.uses.push(PINNED);
+        self.producer.push(Some(self.ops.len()));
+        self.ops.push(IrOp {
+            kind,
+            out: op_value,
+        });
+        let used = |l: &Self, k: usize| {
+            n.output
+                .get(k)
+                .filter(|o| !o.is_empty())
+                .filter(|o| l.name_uses.get(*o).copied().unwrap_or(0) > 0)
+                .cloned()
+        };
+        if let Some(y) = used(self, 0) {
+            let shape = if layout == 0 {
+                vec![time, 1, batch, h]
+            } else {
+                vec![batch, time, 1, h]
+            };
+            let a = self.push(
+                &y,
+                Kind::Reshape(op_value, shape.clone()),
+                shape,
+                Layout::Plain,
+            );
+            if batch == 1 {
+                self.sequences.insert(
+                    a.id,
+                    Sequence {
+                        op_value,
+                        time,
+                        hidden: h,
+                    },
+                );
+            }
+        }
+        if let Some(yh) = used(self, 1) {
+            let shape = if layout == 0 {
+                vec![1, batch, h]
+            } else {
+                vec![batch, 1, h]
+            };
+            self.push(
+                &yh,
+                Kind::RecurrentState(op_value, shape.clone()),
+                shape,
+                Layout::Plain,
+            );
+        }
+        Ok(())
+    }
+
     fn fold_const(&mut self, n: &NodeProto) -> Result<(), OnnxError> {
         let c0 = self.konst(n, 0)?;
         let c = match n.op_type.as_str() {
@@ -900,6 +1310,27 @@ impl Lowerer {
                     let v: Vec<f32> = parts.iter().flat_map(|p| p.f32s()).collect();
                     Const::floats(vec![v.len()], v)
                 }
+            }
+            "Expand" => {
+                let target: Vec<usize> = self
+                    .konst(n, 1)?
+                    .i64s()
+                    .iter()
+                    .map(|&d| usize::try_from(d).map_err(|_| self.err("negative dimension")))
+                    .collect::<Result<_, _>>()?;
+                let shape = broadcast(&c0.shape, &target)
+                    .and_then(|s| broadcast(&target, &s))
+                    .ok_or_else(|| self.err("shapes do not broadcast"))?;
+                let count = element_count(&shape).ok_or_else(|| self.err("too many elements"))?;
+                if count > 1 << 24 {
+                    return Err(self.err("too many elements"));
+                }
+                let src = |i: usize| broadcast_index(&shape, &c0.shape, i);
+                let data = match &c0.data {
+                    Data::I(v) => Data::I((0..count).map(|i| v[src(i)]).collect()),
+                    Data::F(v) => Data::F((0..count).map(|i| v[src(i)]).collect()),
+                };
+                Const { shape, data }
             }
             "Cast" => {
                 let to = attr_i(n, "to", 1);

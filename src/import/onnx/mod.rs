@@ -34,8 +34,20 @@
 //! constant), Concat, Flatten, Reshape, Squeeze, Unsqueeze, Transpose
 //! (NCHW → NHWC or moving unit axes only), Slice (whole axes only),
 //! Identity, Dropout, Constant, and on constants Shape, Gather, Cast,
-//! arithmetic. Anything else is an [`OnnxError::UnsupportedOp`] naming the
-//! op and the node.
+//! Expand, arithmetic; LSTM and GRU (forward direction, default
+//! activations, no clip, `initial_h`/`initial_c` absent or zero,
+//! `sequence_lens` absent or the full length; `layout` 0 or 1; the GRU with
+//! either `linear_before_reset`), whose `Y` and `Y_h` may both be used; a
+//! Gather of an activation along a unit axis, or of the last time step of
+//! an LSTM/GRU output sequence (which reads the op's persistent hidden
+//! state: PyTorch's `out[:, -1]` and `h[-1]`). Other time steps, a
+//! bidirectional layer or the LSTM's `Y_c` are [`OnnxError::Unsupported`]
+//! naming the node. In int8 models the LSTM and GRU run in f32 between a
+//! Dequantize and a Quantize. Converted recurrent models keep their state
+//! across invokes: reset it
+//! ([`Interpreter::reset_state`](crate::model::Interpreter::reset_state))
+//! before each independent sequence. Anything else is an
+//! [`OnnxError::UnsupportedOp`] naming the op and the node.
 
 mod emit;
 mod lower;
@@ -380,6 +392,8 @@ pub fn convert(
         for s in 0..n {
             let sample = input.to_device(&data[s * per..(s + 1) * per]);
             interp.input_mut::<f32>(0)?.copy_from_slice(&sample);
+            // Each sample is its own sequence: recurrent state from zero.
+            interp.reset_state()?;
             interp.invoke()?;
             if s < calib {
                 obs[ir.input.id].observe(&sample);
@@ -408,6 +422,7 @@ pub fn convert(
             .map(|&v| quantize_value(v, scale, zp))
             .collect();
         interp.input_mut::<i8>(0)?.copy_from_slice(&q);
+        interp.reset_state()?;
         interp.invoke()?;
         if argmax(interp.output::<i8>(0)?) == float_top1[k] {
             agree += 1;

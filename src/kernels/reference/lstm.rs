@@ -45,9 +45,19 @@
 //! The state tensors are read and written in place, so a model that runs
 //! one time step per call carries the state from call to call exactly as
 //! one call over the whole sequence does.
+//!
+//! The float LSTM ([`lstm_f32`], [`lstm_f16`]) is ONNX's `LSTM` (forward,
+//! default activations) and PyTorch's `nn.LSTM`, with the same gate order,
+//! one weight matrix per kind (`[4·hidden, in]`, `[4·hidden, hidden]`) and
+//! the input and recurrent biases summed; its state is a float `h` and `c`
+//! updated in place the same way. [`RecurrentDims`] and the dot product
+//! are shared with the GRU ([`super::gru`]).
 
+use super::math::{sigmoid_f32, tanh_f32};
+use crate::kernels::Float;
 use crate::quant::{multiply_by_quantized_multiplier as mbqm, MAX_SHIFT, MIN_SHIFT};
 use crate::Error;
+use half::f16;
 
 /// `sigmoid(i / 24)` in unsigned 0.16 fixed point for `i` in `0..256`,
 /// correctly rounded (`round(65536·sigmoid(i/24))`, the last entries
@@ -369,6 +379,175 @@ fn step(x: &[i8], w: &LstmWeightsS8<'_>, h: &mut [i8], c: &mut [i16], y: &mut [i
     h.copy_from_slice(y);
 }
 
+/// The sizes of a float recurrent layer (LSTM or GRU) and its layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RecurrentDims {
+    /// Independent sequences (batch rows), each with its own state row.
+    pub batch: usize,
+    /// Time steps per call.
+    pub time: usize,
+    /// Input features per step.
+    pub input_dim: usize,
+    /// Hidden units.
+    pub hidden_dim: usize,
+    /// Input and output are `[time, batch, ..]` (else `[batch, time, ..]`).
+    pub time_major: bool,
+}
+
+impl RecurrentDims {
+    /// Checks that every size is nonzero and that `gates · hidden · (input
+    /// + hidden)` and `batch · time · max(input, hidden)` fit in `usize`.
+    pub fn check(&self, gates: usize) -> Result<(), Error> {
+        if self.batch == 0 || self.time == 0 || self.input_dim == 0 || self.hidden_dim == 0 {
+            return Err(Error::InvalidParameter);
+        }
+        let wide = self.input_dim.max(self.hidden_dim);
+        gates
+            .checked_mul(self.hidden_dim)
+            .and_then(|g| g.checked_mul(self.input_dim.checked_add(self.hidden_dim)?))
+            .and_then(|_| self.batch.checked_mul(self.time)?.checked_mul(wide))
+            .and_then(|_| self.batch.checked_mul(self.hidden_dim)?.checked_mul(2))
+            .map(|_| ())
+            .ok_or(Error::ShapeOverflow)
+    }
+
+    /// The row of `(b, t)` in the input and output.
+    #[inline(always)]
+    pub(crate) fn row(&self, b: usize, t: usize) -> usize {
+        if self.time_major {
+            t * self.batch + b
+        } else {
+            b * self.time + t
+        }
+    }
+
+    /// Checks the lengths of the input (`batch·time·input_dim`), output
+    /// (`batch·time·hidden_dim`) and a state (`batch·hidden_dim`).
+    pub(crate) fn check_io(&self, input: usize, output: usize, state: usize) -> Result<(), Error> {
+        let steps = self.batch * self.time;
+        len_check(input, steps * self.input_dim)?;
+        len_check(output, steps * self.hidden_dim)?;
+        len_check(state, self.batch * self.hidden_dim)
+    }
+}
+
+/// The constant tensors of a float LSTM, gates in ONNX's and PyTorch's
+/// order `i, f, g, o` (TFLite's `[input, forget, cell, output]`).
+#[derive(Debug, Clone, Copy)]
+pub struct LstmWeights<'a, T> {
+    /// Input weights `[4·hidden, input]` (ONNX `W`, PyTorch `weight_ih`).
+    pub input: &'a [T],
+    /// Recurrent weights `[4·hidden, hidden]` (ONNX `R`, `weight_hh`).
+    pub recurrent: &'a [T],
+    /// Gate biases `[4·hidden]`, the sum of the input and recurrent biases
+    /// (ONNX `Wb + Rb`, `bias_ih + bias_hh`); `None` for zero.
+    pub bias: Option<&'a [T]>,
+}
+
+/// `Σ w·x` over two slices of equal length, in f32, in order.
+#[inline(always)]
+pub(crate) fn dot<T: Float>(w: &[T], x: &[T]) -> f32 {
+    let mut acc = 0.0f32;
+    for (&a, &b) in w.iter().zip(x) {
+        acc += a.to_f32() * b.to_f32();
+    }
+    acc
+}
+
+fn lstm_float<T: Float>(
+    input: &[T],
+    w: &LstmWeights<'_, T>,
+    hidden: &mut [T],
+    cell: &mut [T],
+    output: &mut [T],
+    d: &RecurrentDims,
+) -> Result<(), Error> {
+    d.check(4)?;
+    d.check_io(input.len(), output.len(), hidden.len())?;
+    let (n_in, n_h) = (d.input_dim, d.hidden_dim);
+    len_check(cell.len(), d.batch * n_h)?;
+    len_check(w.input.len(), 4 * n_h * n_in)?;
+    len_check(w.recurrent.len(), 4 * n_h * n_h)?;
+    if let Some(b) = w.bias {
+        len_check(b.len(), 4 * n_h)?;
+    }
+    for b in 0..d.batch {
+        for t in 0..d.time {
+            let row = d.row(b, t);
+            let x = &input[row * n_in..(row + 1) * n_in];
+            let h = &mut hidden[b * n_h..(b + 1) * n_h];
+            let c = &mut cell[b * n_h..(b + 1) * n_h];
+            let y = &mut output[row * n_h..(row + 1) * n_h];
+            for j in 0..n_h {
+                let mut pre = [0f32; 4];
+                for (g, p) in pre.iter_mut().enumerate() {
+                    let r = g * n_h + j;
+                    let mut acc = w.bias.map_or(0.0, |bias| bias[r].to_f32());
+                    acc += dot(&w.input[r * n_in..(r + 1) * n_in], x);
+                    acc += dot(&w.recurrent[r * n_h..(r + 1) * n_h], h);
+                    *p = acc;
+                }
+                let i = sigmoid_f32(pre[0]);
+                let f = sigmoid_f32(pre[1]);
+                let g = tanh_f32(pre[2]);
+                let o = sigmoid_f32(pre[3]);
+                let cj = T::from_f32(f * c[j].to_f32() + i * g);
+                c[j] = cj;
+                y[j] = T::from_f32(o * tanh_f32(cj.to_f32()));
+            }
+            h.copy_from_slice(y);
+        }
+    }
+    Ok(())
+}
+
+/// f32 LSTM over `d.time` steps of every batch row, ONNX's `LSTM` (forward,
+/// default activations, no peepholes or clip) and PyTorch's `nn.LSTM`:
+///
+/// ```text
+/// i = σ(Wᵢx + Rᵢh + bᵢ)   f = σ(W_f x + R_f h + b_f)
+/// g = tanh(W_g x + R_g h + b_g)   o = σ(Wₒx + Rₒh + bₒ)
+/// c' = f⊙c + i⊙g   h' = o⊙tanh(c')
+/// ```
+///
+/// `input` is `batch·time·input_dim` (`[batch, time, in]`, or
+/// `[time, batch, in]` when `d.time_major`), `output` the hidden state
+/// after every step in the same layout; `hidden` and `cell`
+/// (`batch·hidden_dim` each) are the state, read and updated in place, so
+/// calls of one step each give the outputs of one call over the whole
+/// sequence. Each unit's step needs only the previous `h` and its own `c`:
+/// the new `h` goes into the output row and is copied to the state after
+/// the step (no scratch). Sigmoid and tanh are the crate's deterministic
+/// ones: the same bits on every target.
+///
+/// Errors: `InvalidParameter` for a zero size, `ShapeOverflow`,
+/// `LengthMismatch` for a slice of the wrong length; nothing is written
+/// then.
+pub fn lstm_f32(
+    input: &[f32],
+    w: &LstmWeights<'_, f32>,
+    hidden: &mut [f32],
+    cell: &mut [f32],
+    output: &mut [f32],
+    d: &RecurrentDims,
+) -> Result<(), Error> {
+    lstm_float(input, w, hidden, cell, output, d)
+}
+
+/// f16 LSTM: [`lstm_f32`]'s arithmetic in f32 on f16 storage (weights,
+/// input, state and output), each stored value rounded once to f16.
+pub fn lstm_f16(
+    input: &[f16],
+    w: &LstmWeights<'_, f16>,
+    hidden: &mut [f16],
+    cell: &mut [f16],
+    output: &mut [f16],
+    d: &RecurrentDims,
+) -> Result<(), Error> {
+    lstm_float(input, w, hidden, cell, output, d)
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -578,6 +757,134 @@ mod tests {
                 assert_eq!(yt[at..at + n_s], yb[t * n_s..(t + 1) * n_s]);
             }
         }
+    }
+
+    /// The float LSTM against the equations in f64, batch rows and
+    /// time-major layout, one step per call, and bad lengths.
+    #[test]
+    fn float_lstm_tracks_f64_and_streams() {
+        let (n_in, n_h, time, batch) = (3, 5, 4, 2);
+        let mut seed = 99u32;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            ((seed >> 8) & 0xFFFF) as f32 / 32768.0 - 1.0
+        };
+        let wi: Vec<f32> = (0..4 * n_h * n_in).map(|_| rnd()).collect();
+        let wr: Vec<f32> = (0..4 * n_h * n_h).map(|_| rnd()).collect();
+        let bias: Vec<f32> = (0..4 * n_h).map(|_| rnd()).collect();
+        let x: Vec<f32> = (0..batch * time * n_in).map(|_| 2.0 * rnd()).collect();
+        let w = LstmWeights {
+            input: &wi,
+            recurrent: &wr,
+            bias: Some(&bias),
+        };
+        let d = RecurrentDims {
+            batch,
+            time,
+            input_dim: n_in,
+            hidden_dim: n_h,
+            time_major: false,
+        };
+        let (mut h, mut c, mut y) = (
+            vec![0f32; batch * n_h],
+            vec![0f32; batch * n_h],
+            vec![0f32; batch * time * n_h],
+        );
+        lstm_f32(&x, &w, &mut h, &mut c, &mut y, &d).unwrap();
+        let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+        for b in 0..batch {
+            let (mut hf, mut cf) = (vec![0f64; n_h], vec![0f64; n_h]);
+            for t in 0..time {
+                let xt = &x[(b * time + t) * n_in..][..n_in];
+                let pre = |g: usize, j: usize, hf: &[f64]| {
+                    let r = g * n_h + j;
+                    let mut a = bias[r] as f64;
+                    for k in 0..n_in {
+                        a += wi[r * n_in + k] as f64 * xt[k] as f64;
+                    }
+                    for k in 0..n_h {
+                        a += wr[r * n_h + k] as f64 * hf[k];
+                    }
+                    a
+                };
+                let gates: Vec<[f64; 4]> = (0..n_h)
+                    .map(|j| {
+                        [
+                            sig(pre(0, j, &hf)),
+                            sig(pre(1, j, &hf)),
+                            pre(2, j, &hf).tanh(),
+                            sig(pre(3, j, &hf)),
+                        ]
+                    })
+                    .collect();
+                for j in 0..n_h {
+                    let [i, f, g, o] = gates[j];
+                    cf[j] = f * cf[j] + i * g;
+                    hf[j] = o * cf[j].tanh();
+                    let got = y[(b * time + t) * n_h + j] as f64;
+                    assert!(
+                        (got - hf[j]).abs() < 1e-5,
+                        "b {b} t {t} j {j}: {got} vs {}",
+                        hf[j]
+                    );
+                }
+            }
+        }
+        // One step per call, time-major rows: the same bits.
+        let d1 = RecurrentDims {
+            time: 1,
+            batch: 1,
+            ..d
+        };
+        for b in 0..batch {
+            let (mut h1, mut c1) = (vec![0f32; n_h], vec![0f32; n_h]);
+            for t in 0..time {
+                let mut y1 = vec![0f32; n_h];
+                let row = b * time + t;
+                lstm_f32(&x[row * n_in..][..n_in], &w, &mut h1, &mut c1, &mut y1, &d1).unwrap();
+                assert_eq!(y1[..], y[row * n_h..][..n_h]);
+            }
+            assert_eq!(c1[..], c[b * n_h..][..n_h]);
+        }
+        let mut xt = Vec::new();
+        for t in 0..time {
+            for b in 0..batch {
+                xt.extend_from_slice(&x[(b * time + t) * n_in..][..n_in]);
+            }
+        }
+        let dt = RecurrentDims {
+            time_major: true,
+            ..d
+        };
+        let (mut h, mut c, mut yt) = (
+            vec![0f32; batch * n_h],
+            vec![0f32; batch * n_h],
+            vec![0f32; batch * time * n_h],
+        );
+        lstm_f32(&xt, &w, &mut h, &mut c, &mut yt, &dt).unwrap();
+        for t in 0..time {
+            for b in 0..batch {
+                assert_eq!(
+                    yt[(t * batch + b) * n_h..][..n_h],
+                    y[(b * time + t) * n_h..][..n_h]
+                );
+            }
+        }
+        // Bad lengths and sizes.
+        assert!(lstm_f32(&x[1..], &w, &mut h, &mut c, &mut yt, &dt).is_err());
+        assert!(lstm_f32(&xt, &w, &mut h[1..], &mut c, &mut yt, &dt).is_err());
+        let short = LstmWeights {
+            bias: Some(&bias[1..]),
+            ..w
+        };
+        assert!(lstm_f32(&xt, &short, &mut h, &mut c, &mut yt, &dt).is_err());
+        let zero = RecurrentDims { input_dim: 0, ..dt };
+        assert!(lstm_f32(&[], &w, &mut h, &mut c, &mut yt, &zero).is_err());
+        let huge = RecurrentDims {
+            time: usize::MAX / 2,
+            ..dt
+        };
+        assert!(lstm_f32(&xt, &w, &mut h, &mut c, &mut yt, &huge).is_err());
     }
 
     #[test]

@@ -76,6 +76,7 @@ pub mod conv2d;
 pub mod copy;
 pub mod depthwise_conv2d;
 pub mod fully_connected;
+pub mod gru;
 pub mod lstm;
 pub mod lut;
 pub mod mul;
@@ -97,7 +98,8 @@ pub use conv2d::{conv2d_f16, conv2d_f32, conv2d_s8};
 pub use copy::reshape;
 pub use depthwise_conv2d::{depthwise_conv2d_f16, depthwise_conv2d_f32, depthwise_conv2d_s8};
 pub use fully_connected::{fully_connected_f16, fully_connected_f32, fully_connected_s8};
-pub use lstm::{lstm_s8, LstmS8, LstmWeightsS8};
+pub use gru::{gru_f16, gru_f32, GruWeights};
+pub use lstm::{lstm_f16, lstm_f32, lstm_s8, LstmS8, LstmWeights, LstmWeightsS8, RecurrentDims};
 pub use lut::{
     float_table_s8, leaky_relu_table_s8, lut_index, lut_s8, lut_s8_inplace, relu_table_s8,
     sigmoid_table_s8, tanh_table_s8, tflm_relu6_table_s8, tflm_sigmoid_table_s8,

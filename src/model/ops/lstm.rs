@@ -1,6 +1,10 @@
-//! `Lstm`: an int8 LSTM over a sequence, TFLite's
-//! `UNIDIRECTIONAL_SEQUENCE_LSTM` as TensorFlow Lite Micro computes it
-//! (kernel: [`reference::lstm`](crate::kernels::reference::lstm), which
+//! `Lstm`: an LSTM over a sequence, its hidden and cell state persistent
+//! across invokes. The input's element type picks one of two layouts.
+//!
+//! ## int8
+//!
+//! TFLite's `UNIDIRECTIONAL_SEQUENCE_LSTM` as TensorFlow Lite Micro
+//! computes it (kernel: [`reference::lstm`](crate::kernels::reference::lstm), which
 //! documents each step's arithmetic).
 //!
 //! Inputs (15), gates in TFLite's order `[input, forget, cell, output]`:
@@ -35,12 +39,40 @@
 //! 22  input × cell gate (multiplier, shift)
 //! 24  tanh(c) × output  (multiplier, shift)
 //! ```
+//!
+//! ## f32 and f16
+//!
+//! ONNX's `LSTM` (forward, default activations, no peepholes or clip) and
+//! PyTorch's `nn.LSTM` (kernel:
+//! [`lstm_f32`] / [`lstm_f16`]). Every tensor has
+//! the input's element type. Inputs (6), gates in the order `i, f, g, o`
+//! (the int8 layout's order):
+//!
+//! | slot | tensor |
+//! |------|--------|
+//! | 0    | `x`, `[batch, time, in]` (`[time, batch, in]` when time-major) |
+//! | 1    | input weights, constant, `[4·hidden, in]` (ONNX `W`) |
+//! | 2    | recurrent weights, constant, `[4·hidden, hidden]` (ONNX `R`) |
+//! | 3    | gate biases, constant, `[4·hidden]`: input plus recurrent bias (ONNX `Wb + Rb`) |
+//! | 4    | hidden state, **persistent**, `batch × hidden` elements |
+//! | 5    | cell state, **persistent**, `batch × hidden` elements |
+//!
+//! Output: `[batch, time, hidden]` (or time-major), the hidden state after
+//! every step; the state carries over between invokes as in int8. One
+//! option word: `0  time_major  0 | 1`.
 
 use super::*;
-use crate::kernels::reference::lstm::{lstm_s8, LstmS8, LstmWeightsS8, Requant};
+use crate::kernels::reference::lstm::{
+    lstm_f16, lstm_f32, lstm_s8, LstmS8, LstmWeights, LstmWeightsS8, RecurrentDims, Requant,
+};
+use crate::kernels::Float;
+use half::f16;
 
-/// The number of option words.
+/// The number of option words of the int8 LSTM.
 pub const OPTION_WORDS: usize = 26;
+
+/// The number of option words of the float LSTM.
+pub const FLOAT_OPTION_WORDS: usize = 1;
 
 fn params(model: &Model<'_>, op: &OpInfo<'_>) -> Result<LstmS8, Error> {
     ensure_options(op, op.options.len() == OPTION_WORDS)?;
@@ -93,6 +125,93 @@ fn params(model: &Model<'_>, op: &OpInfo<'_>) -> Result<LstmS8, Error> {
 }
 
 pub(crate) fn validate(model: &Model<'_>, op: &OpInfo<'_>) -> Result<(), Error> {
+    if is_float(req_input(model, op, 0)?.dtype) {
+        validate_float(model, op)
+    } else {
+        validate_s8(model, op)
+    }
+}
+
+/// The sizes of a float recurrent op with `gates` gate blocks: `x` in
+/// slot 0, input weights `[gates·hidden, in]` in slot 1, `time_major` in
+/// option word 0.
+pub(crate) fn float_dims(
+    model: &Model<'_>,
+    op: &OpInfo<'_>,
+    gates: usize,
+) -> Result<RecurrentDims, Error> {
+    let x = req_input(model, op, 0)?;
+    let w = req_input(model, op, 1)?;
+    ensure_shapes(op, x.shape.rank() == 3 && w.shape.rank() == 2)?;
+    let time_major = word(op, 0)?;
+    ensure_options(op, time_major == 0 || time_major == 1)?;
+    let (batch, time) = if time_major == 1 {
+        (x.shape.dim(1), x.shape.dim(0))
+    } else {
+        (x.shape.dim(0), x.shape.dim(1))
+    };
+    let rows = w.shape.dim(0);
+    ensure_shapes(op, rows % gates == 0)?;
+    let d = RecurrentDims {
+        batch,
+        time,
+        input_dim: x.shape.dim(2),
+        hidden_dim: rows / gates,
+        time_major: time_major == 1,
+    };
+    d.check(gates)
+        .map_err(|_| Error::BadOpShapes { op: op.index })?;
+    Ok(d)
+}
+
+/// Checks a float recurrent op's common tensors: `x` float, slots 1 and 2
+/// constant weights `[gates·H, in]` and `[gates·H, H]`, slot 3 a constant
+/// bias of `bias_rows` elements, the `states` slots persistent with
+/// `batch·H` elements, all of `x`'s type; the output `[d0, d1, H]`.
+pub(crate) fn validate_float_common(
+    model: &Model<'_>,
+    op: &OpInfo<'_>,
+    d: &RecurrentDims,
+    gates: usize,
+    bias_rows: usize,
+    states: &[usize],
+) -> Result<(), Error> {
+    let x = req_input(model, op, 0)?;
+    let dt = x.dtype;
+    ensure_dtypes(op, is_float(dt))?;
+    let (n_in, n_h) = (d.input_dim, d.hidden_dim);
+    for (slot, dims) in [(1, [gates * n_h, n_in]), (2, [gates * n_h, n_h])] {
+        let w = req_input(model, op, slot)?;
+        ensure_dtypes(op, w.dtype == dt && w.arena_range().is_none())?;
+        ensure_shapes(op, w.shape.dims() == dims)?;
+    }
+    let b = req_input(model, op, 3)?;
+    ensure_dtypes(op, b.dtype == dt && b.arena_range().is_none())?;
+    ensure_shapes(op, b.shape.num_elements() == bias_rows * n_h)?;
+    for &slot in states {
+        let s = req_input(model, op, slot)?;
+        ensure_dtypes(op, s.dtype == dt && s.persistent)?;
+        ensure_shapes(op, s.shape.num_elements() == d.batch * n_h)?;
+    }
+    let out = output_info(model, op)?;
+    ensure_dtypes(op, out.dtype == dt)?;
+    ensure_shapes(
+        op,
+        out.shape.rank() == 3
+            && out.shape.dim(0) == x.shape.dim(0)
+            && out.shape.dim(1) == x.shape.dim(1)
+            && out.shape.dim(2) == n_h,
+    )
+}
+
+fn validate_float(model: &Model<'_>, op: &OpInfo<'_>) -> Result<(), Error> {
+    arity(op, 6, 6)?;
+    ensure_options(op, op.options.len() == FLOAT_OPTION_WORDS)?;
+    let d = float_dims(model, op, 4)?;
+    validate_float_common(model, op, &d, 4, 4, &[4, 5])
+}
+
+fn validate_s8(model: &Model<'_>, op: &OpInfo<'_>) -> Result<(), Error> {
     arity(op, 15, 15)?;
     let p = params(model, op)?;
     let (n_in, n_s) = (p.input_dim, p.state_dim);
@@ -139,7 +258,7 @@ pub(crate) fn validate(model: &Model<'_>, op: &OpInfo<'_>) -> Result<(), Error> 
 
 /// Splits `arena` into the mutable byte ranges `r` (pairwise disjoint, in
 /// bounds), returned in the order given.
-fn split_ranges<'a, const N: usize>(
+pub(crate) fn split_ranges<'a, const N: usize>(
     mut arena: &'a mut [u8],
     r: [Range<usize>; N],
     op: &OpInfo<'_>,
@@ -162,11 +281,11 @@ fn split_ranges<'a, const N: usize>(
     Ok(out.map(Option::unwrap_or_default))
 }
 
-fn cast<T: bytemuck::Pod>(b: &[u8]) -> Result<&[T], Error> {
+pub(crate) fn cast<T: bytemuck::Pod>(b: &[u8]) -> Result<&[T], Error> {
     bytemuck::try_cast_slice(b).map_err(|_| Error::MisalignedModel)
 }
 
-fn cast_mut<T: bytemuck::Pod>(b: &mut [u8]) -> Result<&mut [T], Error> {
+pub(crate) fn cast_mut<T: bytemuck::Pod>(b: &mut [u8]) -> Result<&mut [T], Error> {
     bytemuck::try_cast_slice_mut(b).map_err(|_| Error::MisalignedModel)
 }
 
@@ -204,4 +323,77 @@ pub fn eval_s8(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(
             lstm_s8(x, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &p)
         }
     }
+}
+
+/// The arena range of tensor `tensor` (an arena tensor of `op`).
+pub(crate) fn arena_range(
+    model: &Model<'_>,
+    op: &OpInfo<'_>,
+    tensor: u16,
+) -> Result<Range<usize>, Error> {
+    model
+        .tensor(tensor)?
+        .arena_range()
+        .ok_or(Error::BadDataflow { op: op.index })
+}
+
+/// The tensor in slot `slot` of `op`.
+pub(crate) fn slot(op: &OpInfo<'_>, slot: usize) -> Result<u16, Error> {
+    op.input(slot).ok_or(Error::WrongArity { op: op.index })
+}
+
+/// The op's output tensor.
+pub(crate) fn out_tensor(op: &OpInfo<'_>) -> Result<u16, Error> {
+    op.outputs
+        .first()
+        .copied()
+        .ok_or(Error::WrongArity { op: op.index })
+}
+
+type LstmFn<T> = fn(
+    &[T],
+    &LstmWeights<'_, T>,
+    &mut [T],
+    &mut [T],
+    &mut [T],
+    &RecurrentDims,
+) -> Result<(), Error>;
+
+fn eval_float<T: Float + bytemuck::Pod>(
+    model: &Model<'_>,
+    op: &OpInfo<'_>,
+    arena: &mut [u8],
+    run: LstmFn<T>,
+) -> Result<(), Error> {
+    let d = float_dims(model, op, 4)?;
+    let w = LstmWeights {
+        input: model.constant::<T>(slot(op, 1)?)?,
+        recurrent: model.constant::<T>(slot(op, 2)?)?,
+        bias: Some(model.constant::<T>(slot(op, 3)?)?),
+    };
+    let h_r = arena_range(model, op, slot(op, 4)?)?;
+    let c_r = arena_range(model, op, slot(op, 5)?)?;
+    let y_r = arena_range(model, op, out_tensor(op)?)?;
+    let x_t = slot(op, 0)?;
+    match model.tensor(x_t)?.arena_range() {
+        Some(x_r) => {
+            let [x, h, c, y] = split_ranges(arena, [x_r, h_r, c_r, y_r], op)?;
+            run(cast(x)?, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &d)
+        }
+        None => {
+            let x = model.constant::<T>(x_t)?;
+            let [h, c, y] = split_ranges(arena, [h_r, c_r, y_r], op)?;
+            run(x, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &d)
+        }
+    }
+}
+
+/// Runs the f32 LSTM (reference kernel), updating the state in place.
+pub fn eval_f32(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(), Error> {
+    eval_float::<f32>(model, op, arena, lstm_f32)
+}
+
+/// Runs the f16 LSTM (reference kernel), updating the state in place.
+pub fn eval_f16(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(), Error> {
+    eval_float::<f16>(model, op, arena, lstm_f16)
 }

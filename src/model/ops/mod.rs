@@ -13,6 +13,7 @@ pub mod concatenation;
 pub mod conv2d;
 pub mod depthwise_conv2d;
 pub mod fully_connected;
+pub mod gru;
 pub mod lstm;
 pub mod mul;
 pub mod pad;
@@ -52,6 +53,7 @@ pub const fn validator(code: OpCode) -> ValidateFn {
         OpCode::Pad => pad::validate,
         OpCode::Lstm => lstm::validate,
         OpCode::StridedSlice => strided_slice::validate,
+        OpCode::Gru => gru::validate,
     }
 }
 
@@ -336,8 +338,14 @@ pub fn macs(model: &Model<'_>, op: &OpInfo<'_>) -> u64 {
         }
         OpCode::GlobalAvgPool | OpCode::Add | OpCode::Mul | OpCode::Softmax => n(x).max(n(out)),
         // Four gates, each an input and a recurrent product per output.
+        // Four gates (three for the GRU), each an input and a recurrent
+        // product per output (int8 weights per gate `[H, in]`, float
+        // stacked `[gates·H, in]`: `in` either way).
         OpCode::Lstm => {
             shape(op.input(1)).map_or(0, |w| 4 * n(out) * (w.dim(1) + out.dim(2)) as u64)
+        }
+        OpCode::Gru => {
+            shape(op.input(1)).map_or(0, |w| 3 * n(out) * (w.dim(1) + out.dim(2)) as u64)
         }
         _ => 0,
     }
