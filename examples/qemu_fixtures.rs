@@ -37,9 +37,9 @@
 //! `examples/tflite/digits_keras.tflite` on the whole test split, with
 //! labels); the PyTorch digits CNN exported to ONNX and converted to int8
 //! by `edgegrad::import::onnx` (`onnx_digits_pytorch`, whole test split,
-//! with labels) and two PyTorch recurrent models in f32 (an LSTM reading
-//! two time steps, a GRU reading its final state); then `default`
-//! (below).
+//! with labels) and PyTorch recurrent models (an LSTM reading two time
+//! steps, in f32 and int8; a GRU reading its final state, f32); then
+//! `default` (below).
 
 #[path = "support/device_fixture.rs"]
 mod device_fixture;
@@ -581,29 +581,41 @@ fn onnx_digits() -> Result<Fixture> {
     })
 }
 
-/// PyTorch recurrent models exported to ONNX and converted to f32: the
-/// LSTM reading two time steps (`lstm_steps_torchscript`, a strided slice
-/// of the output sequence) and the GRU reading `h_n` (`gru_torchscript`),
-/// on the first 16 of their committed inputs.
+/// PyTorch recurrent models exported to ONNX and converted: the LSTM
+/// reading two time steps (`lstm_steps_torchscript`, a strided slice of the
+/// output sequence) in f32 and in int8 (the integer LSTM, calibrated on
+/// its committed inputs), and the GRU reading `h_n` (`gru_torchscript`)
+/// in f32, on the first 16 of their committed inputs.
 fn onnx_recurrent() -> Result<Vec<Fixture>> {
     use edgegrad::export::ExportDtype;
     use edgegrad::import::onnx::{self, ConvertOptions};
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/onnx");
     let mut out = Vec::new();
-    for (name, fixture) in [
-        ("onnx_lstm_steps_f32", "lstm_steps_torchscript"),
-        ("onnx_gru_f32", "gru_torchscript"),
+    for (name, fixture, dtype) in [
+        (
+            "onnx_lstm_steps_f32",
+            "lstm_steps_torchscript",
+            ExportDtype::F32,
+        ),
+        (
+            "onnx_lstm_steps_s8",
+            "lstm_steps_torchscript",
+            ExportDtype::Int8,
+        ),
+        ("onnx_gru_f32", "gru_torchscript", ExportDtype::F32),
     ] {
         let bytes = std::fs::read(format!("{dir}/{fixture}.onnx"))?;
-        let c = onnx::convert(&bytes, None, &ConvertOptions::new(ExportDtype::F32))?;
         let npy = std::fs::read(format!("{dir}/{fixture}_input.npy"))?;
         let x: Vec<half::f16> = npyz::NpyFile::new(&npy[..])?.into_vec()?;
-        let per = c.input.len();
+        let x: Vec<f32> = x.iter().map(|v| v.to_f32()).collect();
+        let c = onnx::convert(&bytes, Some(&x), &ConvertOptions::new(dtype))?;
         let mut samples = Vec::new();
-        for sample in x.chunks_exact(per).take(16) {
-            let sample: Vec<f32> = sample.iter().map(|v| v.to_f32()).collect();
-            for v in c.input.to_device(&sample) {
-                samples.extend(v.to_le_bytes());
+        for sample in x.chunks_exact(c.input.len()).take(16) {
+            for v in c.input.to_device(sample) {
+                match c.input_quant {
+                    Some((scale, zp)) => samples.push(quantize_value(v, scale, zp) as u8),
+                    None => samples.extend(v.to_le_bytes()),
+                }
             }
         }
         out.push(Fixture {

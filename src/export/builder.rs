@@ -257,6 +257,11 @@ impl ModelBuilder {
         Ok(self.def(t)?.shape.clone())
     }
 
+    /// The element type of tensor `t`.
+    pub fn dtype_of(&self, t: TensorId) -> Result<DType, Error> {
+        Ok(self.def(t)?.dtype)
+    }
+
     /// The quantization of tensor `t`.
     pub fn quant_of(&self, t: TensorId) -> Result<Quant, Error> {
         Ok(self.def(t)?.quant.clone())

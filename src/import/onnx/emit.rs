@@ -22,17 +22,134 @@ fn per_tensor((lo, hi): (f32, f32)) -> Quant {
     Quant::per_tensor(s, zp)
 }
 
+/// What calibration observed inside an LSTM (int8 only): the range of its
+/// hidden state and the largest |cell state| over every step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct LstmRange {
+    pub hidden: (f32, f32),
+    pub cell_max: f32,
+}
+
+impl LstmRange {
+    pub fn new() -> Self {
+        LstmRange {
+            hidden: (0.0, 0.0),
+            cell_max: 0.0,
+        }
+    }
+}
+
+/// Per-tensor symmetric int8 weights (zero point 0) and their scale.
+fn symmetric_i8(w: &[f32]) -> (f32, Vec<i8>) {
+    let m = w.iter().fold(0f32, |a, v| a.max(v.abs()));
+    let s = if m > 0.0 { m / 127.0 } else { 1.0 };
+    let q = w
+        .iter()
+        .map(|&v| round_half_away(v / s).clamp(-127.0, 127.0) as i8)
+        .collect();
+    (s, q)
+}
+
+/// The int16 cell state's scale: the smallest power of two `2^p` with
+/// `cell_max ≤ 32767·2^p`, within what the int8 LSTM takes.
+fn cell_power(cell_max: f32) -> i32 {
+    let range = crate::kernels::reference::lstm::CELL_POWER_RANGE;
+    let p = if cell_max > 0.0 {
+        (cell_max as f64 / 32767.0).log2().ceil() as i32
+    } else {
+        *range.start()
+    };
+    p.clamp(*range.start(), *range.end())
+}
+
 struct Emitter<'r> {
     b: ModelBuilder,
     dtype: DType,
     /// Per IR value, its observed range (int8 only).
     ranges: Option<&'r [(f32, f32)]>,
+    /// Per LSTM op (its IR value), its inner ranges (int8 only).
+    lstm: Option<&'r HashMap<usize, LstmRange>>,
     t: Vec<Option<TensorId>>,
     /// The hidden state tensor of each recurrent op's IR value.
     state: HashMap<usize, TensorId>,
 }
 
 impl Emitter<'_> {
+    fn lstm_range(&self, out: usize) -> Option<LstmRange> {
+        match self.dtype {
+            DType::I8 => self.lstm.and_then(|m| m.get(&out)).copied(),
+            _ => None,
+        }
+    }
+
+    /// An LSTM in an int8 model as the int8 `lstm_s8` (TFLite's integer
+    /// LSTM): each gate's input and recurrent weights per-tensor symmetric
+    /// int8, int32 biases at `scale_x·scale_W`, the hidden state (and the
+    /// output sequence) int8 over the calibrated hidden range, the cell
+    /// state int16 with the power-of-two scale covering the calibrated
+    /// largest |c|.
+    fn lstm_s8(
+        &mut self,
+        r: &super::lower::Recurrent,
+        out: usize,
+        range: LstmRange,
+        q: Option<Quant>,
+    ) -> Result<TensorId, OnnxError> {
+        let x = self.get(r.x)?;
+        let x_scale = self.scale_of(x)?;
+        let (h, f) = (r.hidden, r.input);
+        if r.w.len() != 4 * h * f || r.r.len() != 4 * h * h || r.bias.len() != 4 * h {
+            return Err(OnnxError::Malformed("internal: LSTM weight sizes".into()));
+        }
+        let mut wi = Vec::with_capacity(4);
+        let mut wr = Vec::with_capacity(4);
+        let mut bs = Vec::with_capacity(4);
+        for g in 0..4 {
+            let (s, qw) = symmetric_i8(&r.w[g * h * f..(g + 1) * h * f]);
+            wi.push(self.b.constant(&[h, f], &qw, Quant::per_tensor(s, 0))?);
+            let bias: Vec<i32> = r.bias[g * h..(g + 1) * h]
+                .iter()
+                .map(|&v| {
+                    round_half_away(v / (x_scale * s)).clamp(i32::MIN as f32, i32::MAX as f32)
+                        as i32
+                })
+                .collect();
+            bs.push(self.b.constant(&[h], &bias, Quant::None)?);
+            let (s, qr) = symmetric_i8(&r.r[g * h * h..(g + 1) * h * h]);
+            wr.push(self.b.constant(&[h, h], &qr, Quant::per_tensor(s, 0))?);
+        }
+        let hq = per_tensor(range.hidden);
+        let hidden = self.b.state(DType::I8, &[r.batch, h], hq.clone())?;
+        let cell_scale = (cell_power(range.cell_max) as f32).exp2();
+        let cell = self
+            .b
+            .state(DType::I16, &[r.batch, h], Quant::per_tensor(cell_scale, 0))?;
+        let as4 = |v: Vec<TensorId>| -> Result<[TensorId; 4], OnnxError> {
+            v.try_into()
+                .map_err(|_| OnnxError::Malformed("internal: LSTM gates".into()))
+        };
+        let y = self.b.lstm(
+            x,
+            as4(wi)?,
+            as4(wr)?,
+            as4(bs)?,
+            hidden,
+            cell,
+            crate::export::LstmOptions {
+                time_major: r.time_major,
+                cell_gate_tanh: true,
+                cell_clip: 0.0,
+            },
+            hq,
+        )?;
+        self.state.insert(out, hidden);
+        Ok(if r.output_used {
+            self.requantize(y, q)?
+        } else {
+            y
+        })
+    }
+
     fn out_q(&self, id: usize) -> Option<Quant> {
         self.ranges.and_then(|r| r.get(id)).map(|&r| per_tensor(r))
     }
@@ -218,6 +335,10 @@ impl Emitter<'_> {
                 let x = self.get(*x)?;
                 self.b.pad(x, &[0, p[0], p[2], 0], &[0, p[1], p[3], 0])?
             }
+            Kind::Recurrent(r) if r.gru.is_none() && self.lstm_range(out).is_some() => {
+                let range = self.lstm_range(out).unwrap_or(LstmRange::new());
+                self.lstm_s8(r, out, range, q)?
+            }
             Kind::Recurrent(r) => {
                 let mut x = self.get(r.x)?;
                 // int8: an f32 island between Dequantize and Quantize.
@@ -245,7 +366,13 @@ impl Emitter<'_> {
                     OnnxError::Malformed(format!("internal: value {v} is not a recurrent op"))
                 })?;
                 let t = self.b.reshape(s, shape)?;
-                self.requantize(t, q)?
+                // An int8 state keeps its own parameters (the hidden range
+                // over every step); a float one (an island) is quantized.
+                if self.b.dtype_of(s)? == DType::I8 {
+                    t
+                } else {
+                    self.requantize(t, q)?
+                }
             }
             Kind::Slice(x, spec) => {
                 let x = self.get(*x)?;
@@ -277,12 +404,14 @@ pub(super) fn emit(
     ir: &Ir,
     dtype: DType,
     ranges: Option<&[(f32, f32)]>,
+    lstm: Option<&HashMap<usize, LstmRange>>,
     all_outputs: bool,
 ) -> Result<Emitted, OnnxError> {
     let mut e = Emitter {
         b: ModelBuilder::new(),
         dtype,
         ranges: if dtype == DType::I8 { ranges } else { None },
+        lstm,
         t: vec![None; ir.n_values],
         state: HashMap::new(),
     };

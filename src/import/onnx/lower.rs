@@ -154,6 +154,8 @@ pub(super) struct Recurrent {
     pub bias: Vec<f32>,
     pub input: usize,
     pub hidden: usize,
+    pub batch: usize,
+    pub time: usize,
     pub time_major: bool,
     /// Whether anything reads the output sequence (not only the state).
     pub output_used: bool,
@@ -1185,6 +1187,8 @@ impl Lowerer {
             bias,
             input: f,
             hidden: h,
+            batch,
+            time,
             time_major: layout == 0,
             output_used: true,
         }));

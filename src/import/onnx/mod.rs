@@ -38,12 +38,19 @@
 //! activations, no clip, `initial_h`/`initial_c` absent or zero,
 //! `sequence_lens` absent or the full length; `layout` 0 or 1; the GRU with
 //! either `linear_before_reset`), whose `Y` and `Y_h` may both be used; a
-//! Gather of an activation along a unit axis, or of the last time step of
-//! an LSTM/GRU output sequence (which reads the op's persistent hidden
-//! state: PyTorch's `out[:, -1]` and `h[-1]`). Other time steps, a
-//! bidirectional layer or the LSTM's `Y_c` are [`OnnxError::Unsupported`]
-//! naming the node. In int8 models the LSTM and GRU run in f32 between a
-//! Dequantize and a Quantize. Converted recurrent models keep their state
+//! Gather of one constant index of an activation: along a unit axis (a
+//! reshape), the last time step of an LSTM/GRU output sequence (which
+//! reads the op's persistent hidden state: PyTorch's `out[:, -1]` and
+//! `h[-1]`), or any other index of an activation in ONNX order (a strided
+//! slice, e.g. `out[:, 2]`). A bidirectional layer or the LSTM's `Y_c` are
+//! [`OnnxError::Unsupported`] naming the node. In int8 models the LSTM is
+//! the integer `lstm_s8` (TFLite's integer LSTM): per-gate symmetric int8
+//! weights, int32 biases, the hidden state int8 over its calibrated range
+//! and the int16 cell state with the power-of-two scale covering the
+//! largest calibrated |c| (both observed by running the float LSTM one
+//! step at a time over the calibration samples); the GRU, which has no
+//! int8 kernel, runs in f32 between a Dequantize and a Quantize.
+//! Converted recurrent models keep their state
 //! across invokes: reset it
 //! ([`Interpreter::reset_state`](crate::model::Interpreter::reset_state))
 //! before each independent sequence. Anything else is an
@@ -61,6 +68,7 @@ use crate::quant::quantize_value;
 use crate::tensor::DType;
 use half::f16;
 use prost::Message;
+use std::collections::HashMap;
 use std::fmt;
 use std::string::String;
 use std::vec::Vec;
@@ -359,7 +367,7 @@ pub fn convert(
         })
     };
     if dtype != DType::I8 {
-        let e = emit::emit(&ir, dtype, None, false)?;
+        let e = emit::emit(&ir, dtype, None, None, false)?;
         return finish(e.built, None, None);
     }
 
@@ -380,7 +388,21 @@ pub fn convert(
     }
     let held = ((n as f64 * opts.holdout as f64).round() as usize).min(n.saturating_sub(1));
     let calib = n - held;
-    let probe = emit::emit(&ir, DType::F32, None, true)?;
+    let probe = emit::emit(&ir, DType::F32, None, None, true)?;
+    // LSTMs (int8 through `lstm_s8`): their hidden and cell ranges over
+    // every step, from a step-by-step float run on their calibrated inputs.
+    let lstms: Vec<(usize, &lower::Recurrent)> = ir
+        .ops
+        .iter()
+        .filter_map(|op| match &op.kind {
+            lower::Kind::Recurrent(r) if r.gru.is_none() => Some((op.out, &**r)),
+            _ => None,
+        })
+        .collect();
+    let mut lstm_ranges: HashMap<usize, emit::LstmRange> = lstms
+        .iter()
+        .map(|&(v, _)| (v, emit::LstmRange::new()))
+        .collect();
     let pfile = AlignedModel::new(&probe.built.bytes);
     let pmodel = Model::from_bytes(pfile.as_bytes())?;
     let resolver = OpResolver::all();
@@ -400,13 +422,30 @@ pub fn convert(
                 for (k, &v) in probe.output_values.iter().enumerate() {
                     obs[v].observe(interp.output::<f32>(k)?);
                 }
+                for &(v, r) in &lstms {
+                    let x = if r.x == ir.input.id {
+                        &sample[..]
+                    } else {
+                        let k = probe
+                            .output_values
+                            .iter()
+                            .position(|&o| o == r.x)
+                            .ok_or_else(|| {
+                                OnnxError::Malformed("internal: LSTM input not observed".into())
+                            })?;
+                        interp.output::<f32>(k)?
+                    };
+                    if let Some(range) = lstm_ranges.get_mut(&v) {
+                        observe_lstm(r, x, range)?;
+                    }
+                }
             } else {
                 float_top1.push(argmax(interp.output::<f32>(0)?));
             }
         }
     }
     let ranges: Vec<(f32, f32)> = obs.iter().map(|o| o.range(opts.calibration)).collect();
-    let e = emit::emit(&ir, DType::I8, Some(&ranges), false)?;
+    let e = emit::emit(&ir, DType::I8, Some(&ranges), Some(&lstm_ranges), false)?;
     let (scale, zp) = quant_params(ranges[ir.input.id].0, ranges[ir.input.id].1);
 
     // Top-1 agreement on the held-out samples.
@@ -430,6 +469,53 @@ pub fn convert(
     }
     let agreement = Agreement { agree, total: held };
     finish(e.built, Some((scale, zp)), Some(agreement))
+}
+
+/// Runs LSTM `r` one step at a time on its input `x` (device layout,
+/// one sample) from zero state, widening `range` with every step's hidden
+/// state and cell state.
+fn observe_lstm(
+    r: &lower::Recurrent,
+    x: &[f32],
+    range: &mut emit::LstmRange,
+) -> Result<(), OnnxError> {
+    use crate::kernels::reference::lstm::{lstm_f32, LstmWeights, RecurrentDims};
+    let (b, t, f, h) = (r.batch, r.time, r.input, r.hidden);
+    if x.len() != b * t * f {
+        return Err(OnnxError::Malformed("internal: LSTM input size".into()));
+    }
+    let w = LstmWeights {
+        input: &r.w,
+        recurrent: &r.r,
+        bias: Some(&r.bias),
+    };
+    let dims = RecurrentDims {
+        batch: b,
+        time: 1,
+        input_dim: f,
+        hidden_dim: h,
+        time_major: true,
+    };
+    let (mut hs, mut cs, mut out) = (vec![0f32; b * h], vec![0f32; b * h], vec![0f32; b * h]);
+    let mut step = vec![0f32; b * f];
+    for ti in 0..t {
+        for bi in 0..b {
+            let at = if r.time_major {
+                (ti * b + bi) * f
+            } else {
+                (bi * t + ti) * f
+            };
+            step[bi * f..(bi + 1) * f].copy_from_slice(&x[at..at + f]);
+        }
+        lstm_f32(&step, &w, &mut hs, &mut cs, &mut out, &dims)?;
+        for &v in &out {
+            range.hidden = (range.hidden.0.min(v), range.hidden.1.max(v));
+        }
+        for &v in &cs {
+            range.cell_max = range.cell_max.max(v.abs());
+        }
+    }
+    Ok(())
 }
 
 /// Checks that `onnx` decodes and lowers (no model is built).
