@@ -46,11 +46,13 @@ mod requant;
 pub mod conv2d;
 pub mod depthwise_conv2d;
 pub mod fully_connected;
+pub mod lstm;
 pub mod pooling;
 
 pub use conv2d::conv2d_s8;
 pub use depthwise_conv2d::depthwise_conv2d_s8;
 pub use fully_connected::fully_connected_s8;
+pub use lstm::lstm_s8;
 pub use pooling::{avg_pool2d_s8, max_pool2d_s8};
 
 use crate::kernels::RequantS8;
