@@ -37,7 +37,8 @@
 //! ```
 
 use super::*;
-use crate::kernels::reference::lstm::{lstm_s8, LstmS8, LstmWeightsS8, Requant};
+use crate::kernels::optimized;
+use crate::kernels::reference::lstm::{LstmS8, LstmWeightsS8, Requant};
 
 /// The number of option words.
 pub const OPTION_WORDS: usize = 26;
@@ -170,7 +171,8 @@ fn cast_mut<T: bytemuck::Pod>(b: &mut [u8]) -> Result<&mut [T], Error> {
     bytemuck::try_cast_slice_mut(b).map_err(|_| Error::MisalignedModel)
 }
 
-/// Runs the int8 LSTM (reference kernel), updating the state in place.
+/// Runs the int8 LSTM (optimized kernel, bit-identical to the reference),
+/// updating the state in place.
 pub fn eval_s8(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(), Error> {
     let p = params(model, op)?;
     let t = |slot: usize| op.input(slot).ok_or(Error::WrongArity { op: op.index });
@@ -196,12 +198,12 @@ pub fn eval_s8(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(
     match x_info.arena_range() {
         Some(x_r) => {
             let [x, h, c, y] = split_ranges(arena, [x_r, h_r, c_r, y_r], op)?;
-            lstm_s8(cast(x)?, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &p)
+            optimized::lstm_s8(cast(x)?, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &p)
         }
         None => {
             let x = model.constant::<i8>(t(0)?)?;
             let [h, c, y] = split_ranges(arena, [h_r, c_r, y_r], op)?;
-            lstm_s8(x, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &p)
+            optimized::lstm_s8(x, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &p)
         }
     }
 }
