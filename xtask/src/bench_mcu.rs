@@ -17,7 +17,7 @@ use crate::util::{cargo, ensure_targets, root};
 use std::process::Stdio;
 
 /// `(shape, CMSIS-NN instructions)`, from `shared/QEMU.md`.
-const CMSIS_NN: [(&str, u64); 9] = [
+const CMSIS_NN: [(&str, u64); 11] = [
     ("conv3x3_16x16x8_to16", 846_674),
     ("conv3x3_32x32x16_to16", 5_487_498),
     ("pw_25x5x64_to64", 1_068_927),
@@ -25,6 +25,8 @@ const CMSIS_NN: [(&str, u64); 9] = [
     ("dw3x3_48x48x8", 1_651_112),
     ("pw_24x24x16_to32", 1_168_687),
     ("fc_640_to128", 160_068),
+    ("lstm_in6_h32_t1", 29_168),
+    ("lstm_in32_h64_t1", 83_337),
     ("maxpool2x2_16x16x32", 79_586),
     ("avgpool2x2_16x16x32", 84_866),
 ];
