@@ -7,7 +7,9 @@
 //! each benchmark shape of `shared/QEMU.md`, counts the instructions of each
 //! call and checks that both outputs are identical. Prints a table:
 //! instructions, MACs per instruction, speed-up over the reference and
-//! CMSIS-NN's count divided by ours (above 1: we are faster). The CMSIS-NN
+//! CMSIS-NN's count divided by ours (above 1: we are faster), then the
+//! firmware's untimed check of the LSTM on random problems (odd and long
+//! sizes, every option) against the reference. The CMSIS-NN
 //! figures are the "newlib mem*" column of `shared/QEMU.md` (CMSIS-NN
 //! v7.0.0-43, gcc 12.2 -O3, same machine and shapes). `EDGEGRAD_PORTABLE=1`
 //! measures the portable kernels (DSP paths off) on the same core.
@@ -105,6 +107,16 @@ pub fn run() -> Result<(), String> {
             "expected {} shapes, the firmware reported {seen}",
             CMSIS_NN.len()
         ));
+    }
+    // The firmware's sweep of random LSTM problems (not timed).
+    match stdout.lines().find(|l| l.starts_with("check lstm ")) {
+        Some(line) => {
+            println!("{line}");
+            if !line.ends_with("identical=yes") {
+                failed.push("lstm random problems".into());
+            }
+        }
+        None => return Err("the firmware did not report its LSTM check".into()),
     }
     if !failed.is_empty() {
         return Err(format!(

@@ -13,6 +13,10 @@
 //! bench conv3x3_16x16x8_to16 macs=294912 reference=3387774 optimized=512345 identical=yes
 //! ```
 //!
+//! Then a sweep of random int8 LSTM problems (odd and long sizes, batch,
+//! time, time-major, clip, sigmoid cell gate, random quantization), each
+//! compared with the reference (not timed): `check lstm cases=N identical=yes`.
+//!
 //! `cargo xtask bench-mcu` builds and runs this and prints the table.
 #![no_std]
 #![no_main]
@@ -36,8 +40,8 @@ const MAX_IN: usize = 48 * 48 * 8;
 const MAX_FILTER: usize = 640 * 128;
 const MAX_OUT: usize = 24 * 24 * 32;
 const MAX_C: usize = 128;
-/// Largest LSTM state (units).
-const MAX_H: usize = 64;
+/// Largest LSTM state over all batch rows (and state size).
+const MAX_H: usize = 512;
 
 /// The LSTM's gate biases and its state, one copy per kernel.
 struct LstmBuffers {
@@ -440,6 +444,100 @@ fn run_lstm(
     Ok(((4 * n_s * (n_in + n_s)) as u64, r, o, same))
 }
 
+/// Random LSTM problems, optimized against reference on output, hidden
+/// and cell state: `(cases, identical)`. Sizes cover every remainder of
+/// the 4-unit blocks and 4-byte groups, and vectors longer than the
+/// optimized kernel's 128-element stage.
+fn check_lstm(buf: &mut Buffers, rng: &mut Rng) -> Result<(u32, bool), Error> {
+    const CASES: u32 = 300;
+    let mut same = true;
+    for case in 0..CASES {
+        let mut pick = |lo: u32, hi: u32| (lo + rng.next() % (hi - lo + 1)) as usize;
+        let (batch, time) = (pick(1, 3), pick(1, 3));
+        let (n_in, n_s) = match case % 10 {
+            0 => (pick(125, 140), pick(1, 40)),
+            1 => (pick(1, 16), pick(125, 132)),
+            _ => (pick(1, 40), pick(1, 40)),
+        };
+        let time_major = pick(0, 1) == 1;
+        let clip = pick(0, 1) == 1;
+        let tanh = pick(0, 3) != 0;
+        let power = pick(0, 8) as i32 - 15;
+        let (zx, zh) = (pick(0, 255) as i32 - 128, pick(0, 255) as i32 - 128);
+        let fx = pick(1, 64) as f64 / 1024.0;
+        let fh = pick(1, 64) as f64 / 1024.0;
+        let clip_v = pick(0, 32767) as i16;
+        let steps = batch * time;
+        for v in &mut buf.input[..steps * n_in] {
+            *v = rng.i8();
+        }
+        let (nx, nh) = (n_s * n_in, n_s * n_s);
+        for v in &mut buf.filter[..4 * (nx + nh)] {
+            *v = rng.i8();
+        }
+        let l = &mut buf.lstm;
+        for v in &mut l.bias[..4 * n_s] {
+            *v = (rng.next() % 80001) as i32 - 40000;
+        }
+        for i in 0..batch * n_s {
+            let h = rng.i8();
+            let c = rng.next() as i16;
+            l.hidden[0][i] = h;
+            l.hidden[1][i] = h;
+            l.cell[0][i] = c;
+            l.cell[1][i] = c;
+        }
+        let q15 = 1.0 / 32768.0;
+        let c_scale = 1.0 / (1u32 << -power) as f64;
+        let p = LstmS8 {
+            batch,
+            time,
+            input_dim: n_in,
+            state_dim: n_s,
+            time_major,
+            input_zero_point: zx,
+            hidden_zero_point: zh,
+            input_fc: [
+                requant(fx),
+                requant(fx * 1.5),
+                requant(fx * 0.75),
+                requant(fx * 1.25),
+            ],
+            recurrent_fc: [
+                requant(fh),
+                requant(fh * 0.5),
+                requant(fh * 2.0),
+                requant(fh * 1.1),
+            ],
+            forget_mul: requant(q15),
+            input_mul: requant(q15 * q15 / c_scale),
+            output_mul: requant(q15 * q15 * 128.0),
+            cell_clip: clip.then_some(clip_v),
+            cell_scale_power: power,
+            cell_gate_tanh: tanh,
+        };
+        let f = &buf.filter;
+        let wx = |g: usize| &f[g * nx..(g + 1) * nx];
+        let wh = |g: usize| &f[4 * nx + g * nh..4 * nx + (g + 1) * nh];
+        let bias = |g: usize| &l.bias[g * n_s..(g + 1) * n_s];
+        let w = LstmWeightsS8 {
+            input: [wx(0), wx(1), wx(2), wx(3)],
+            recurrent: [wh(0), wh(1), wh(2), wh(3)],
+            bias: [bias(0), bias(1), bias(2), bias(3)],
+        };
+        let x = &buf.input[..steps * n_in];
+        let [h_r, h_o] = &mut l.hidden;
+        let [c_r, c_o] = &mut l.cell;
+        let n_out = steps * n_s;
+        let (want, got) = (&mut buf.want[..n_out], &mut buf.got[..n_out]);
+        let k = batch * n_s;
+        reference::lstm_s8(x, &w, &mut h_r[..k], &mut c_r[..k], want, &p)?;
+        optimized::lstm_s8(x, &w, &mut h_o[..k], &mut c_o[..k], got, &p)?;
+        same &= want == got && h_r[..k] == h_o[..k] && c_r[..k] == c_o[..k];
+    }
+    Ok((CASES, same))
+}
+
 #[entry]
 fn main() -> ! {
     static mut BUF: Buffers = Buffers {
@@ -492,6 +590,20 @@ fn main() -> ! {
                     .str("\n");
                 ok = false;
             }
+        }
+    }
+    match check_lstm(BUF, &mut rng) {
+        Ok((cases, same)) => {
+            out.str("check lstm cases=")
+                .dec(cases as u64)
+                .str(" identical=")
+                .str(if same { "yes" } else { "no" })
+                .str("\n");
+            ok &= same;
+        }
+        Err(e) => {
+            out.str("error: lstm check: ").str(e.name()).str("\n");
+            ok = false;
         }
     }
     out.flush();
