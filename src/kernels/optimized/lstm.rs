@@ -2,21 +2,32 @@
 //! [`lstm_s8`](crate::kernels::reference::lstm_s8), fast.
 //!
 //! The cost of a step is its eight matrix-vector products (four gates ×
-//! input and recurrent weights). Unit by unit, as the reference: the four
-//! gate rows of unit `j` are one pass of [`dot4`] over `x` (each input word
-//! loaded and offset once for the four gates; on the DSP path `SXTAB16`
-//! folds in `x − zp` and `SMLAD` does two MACs) and one over the previous
-//! `h`; the input zero points cost nothing and need no precomputed weight
-//! sums. Sums are modulo 2³² as the reference's `wrapping_add`, so the
-//! order of the terms is free.
+//! input and recurrent weights). Units go four at a time: per gate, one
+//! pass over `x` and one over the previous `h` for the four consecutive
+//! rows of that gate's matrices, so each input word is loaded once for
+//! four rows; then the reference's own per-unit arithmetic. The last
+//! `state % 4` units go one by one (`dot1`). Sums are modulo 2³² as the
+//! reference's `wrapping_add`, so the order of the terms is free and the
+//! zero points need no precomputed weight sums.
+//!
+//! On the DSP path (`cfg(edgegrad_dsp)`), `x − zp_x` and `h − zp_h` are
+//! staged once per step on the stack as `SXTAB16` halfword pairs (two
+//! words per four elements, at most 128 elements each: 512 bytes), and
+//! `dsp::mac4rows`, one `asm!` loop, runs four rows
+//! over them: per four elements one `LDRD`, four weight `LDR`s, eight
+//! `SXTB16`, eight `SMLAD`. A length that is not a multiple of four has its
+//! last group staged padded with the zero point (padding lanes 0), read by
+//! the same loop wherever three more weight bytes follow the fourth row
+//! (every block but the last, whose few leftover elements and anything past
+//! 128 go through `dot4`). The portable path runs `dot4` on the rows.
 //!
 //! The eight accumulators are requantized to Q3.12 with the short
-//! `SMMULR` path of [`super::requant::Fast`] when `|acc << left| < 2²⁹`
+//! `SMMULR` path of `requant::Fast` when `|acc << left| < 2²⁹`
 //! (checked per accumulator: one compare), else with the reference's
 //! `multiply_by_quantized_multiplier`; both give the same value. The gate
 //! activations and the cell and hidden updates are the reference's own
 //! functions (`gate_s16`, `update_unit`), so every output byte and the
-//! state are identical. No scratch: the new hidden state goes to the
+//! state are identical. No arena scratch: the new hidden state goes to the
 //! output row and is copied into the state after the step.
 
 use super::dot::{dot1, dot4};
@@ -59,7 +70,7 @@ impl GateRequant {
 
 /// The largest vector (input or hidden state) staged on the DSP path:
 /// longer ones run their first `STAGE` elements from the stage and the
-/// rest through [`dot4`].
+/// rest through `dot4`.
 #[cfg(edgegrad_dsp)]
 const STAGE: usize = 128;
 
