@@ -7,7 +7,9 @@
 //! each benchmark shape of `shared/QEMU.md`, counts the instructions of each
 //! call and checks that both outputs are identical. Prints a table:
 //! instructions, MACs per instruction, speed-up over the reference and
-//! CMSIS-NN's count divided by ours (above 1: we are faster). The CMSIS-NN
+//! CMSIS-NN's count divided by ours (above 1: we are faster), then the
+//! firmware's untimed check of the LSTM on random problems (odd and long
+//! sizes, every option) against the reference. The CMSIS-NN
 //! figures are the "newlib mem*" column of `shared/QEMU.md` (CMSIS-NN
 //! v7.0.0-43, gcc 12.2 -O3, same machine and shapes). `EDGEGRAD_PORTABLE=1`
 //! measures the portable kernels (DSP paths off) on the same core.
@@ -17,7 +19,7 @@ use crate::util::{cargo, ensure_targets, root};
 use std::process::Stdio;
 
 /// `(shape, CMSIS-NN instructions)`, from `shared/QEMU.md`.
-const CMSIS_NN: [(&str, u64); 9] = [
+const CMSIS_NN: [(&str, u64); 11] = [
     ("conv3x3_16x16x8_to16", 846_674),
     ("conv3x3_32x32x16_to16", 5_487_498),
     ("pw_25x5x64_to64", 1_068_927),
@@ -25,6 +27,8 @@ const CMSIS_NN: [(&str, u64); 9] = [
     ("dw3x3_48x48x8", 1_651_112),
     ("pw_24x24x16_to32", 1_168_687),
     ("fc_640_to128", 160_068),
+    ("lstm_in6_h32_t1", 29_168),
+    ("lstm_in32_h64_t1", 83_337),
     ("maxpool2x2_16x16x32", 79_586),
     ("avgpool2x2_16x16x32", 84_866),
 ];
@@ -103,6 +107,16 @@ pub fn run() -> Result<(), String> {
             "expected {} shapes, the firmware reported {seen}",
             CMSIS_NN.len()
         ));
+    }
+    // The firmware's sweep of random LSTM problems (not timed).
+    match stdout.lines().find(|l| l.starts_with("check lstm ")) {
+        Some(line) => {
+            println!("{line}");
+            if !line.ends_with("identical=yes") {
+                failed.push("lstm random problems".into());
+            }
+        }
+        None => return Err("the firmware did not report its LSTM check".into()),
     }
     if !failed.is_empty() {
         return Err(format!(

@@ -4,14 +4,16 @@
 //!
 //! Compiled only with `cfg(edgegrad_dsp)` (set by `build.rs` for
 //! `thumbv7em-*`): these instructions do not exist on Armv7-M/Armv6-M.
-//! Every block but [`mac2x2`] and [`dw_mac4`] reads and writes only the
-//! registers it is given (no memory, no stack), so the functions are safe
-//! to call; the compiler allocates the registers and schedules around
-//! them. [`mac2x2`] and [`dw_mac4`] are whole loops in one block (so that
-//! their 13 registers are fixed for the loop, with no spills): `mac2x2`
-//! reads two slices whose lengths it asserts first and keeps one word on
-//! the stack; `dw_mac4` reads through a [`TapList`], whose largest offsets
-//! it checks against the slices first (returning `None` otherwise).
+//! Every block but the loops [`mac2x2`], [`dw_mac4`], [`mac1x4`] and
+//! [`mac4rows`] reads and writes only the registers it is given (no
+//! memory, no stack), so the functions are safe to call; the compiler
+//! allocates the registers and schedules around them. The loops are whole
+//! `asm!` blocks (so that their 13 registers are fixed for the loop, with
+//! no spills), each checking first that what it reads is in bounds:
+//! `mac2x2` and `mac4rows` assert their slices' lengths, `mac1x4` returns
+//! false and `dw_mac4` `None` (reading nothing) otherwise; `dw_mac4` reads
+//! through a [`TapList`], whose largest offsets it checks. `mac2x2` and
+//! `mac1x4` keep one word on the stack.
 //!
 //! Arithmetic is modulo 2³² like the reference kernels' `wrapping_add`:
 //! SMLAD/SMLAxy wrap on overflow (they only set the sticky Q flag, which
@@ -368,4 +370,79 @@ pub(crate) fn mac1x4(
     }
     *acc = [a0, a1, a2, a3];
     true
+}
+
+/// The four-row kernel of [`super::lstm`]: `acc[r] += Σ_k x[k] · w_r[k]`
+/// for the rows `w_r = w[r·stride..]`, `r` in 0..4 (four consecutive
+/// units of one gate matrix), over `groups` groups of four `k`. `x` is the
+/// input already offset and split into halfword pairs, two words per group
+/// (`SXTAB16` of the word and of the word `ROR #8`: `x₀ − zp, x₂ − zp`
+/// then `x₁ − zp, x₃ − zp`); the weights are read in place (any alignment).
+///
+/// One iteration: one `LDRD` of the group's two input words, four `LDR`
+/// of weights (rows 0 and 2 through post-incremented pointers, rows 1 and
+/// 3 at `+stride` from them), eight `SXTB16` and eight `SMLAD` (16 MACs).
+#[inline(always)]
+pub(crate) fn mac4rows(x: &[u32], w: &[i8], stride: usize, groups: usize, acc: &mut [i32; 4]) {
+    // `stride ≤ len/4` first, so that `3·stride + 4·groups` cannot
+    // overflow (`4·groups ≤ 2·x.len()`).
+    assert!(
+        groups > 0
+            && groups <= x.len() / 2
+            && stride <= w.len() / 4
+            && 3 * stride + 4 * groups <= w.len()
+    );
+    let [mut a0, mut a1, mut a2, mut a3] = *acc;
+    // SAFETY: reads `2·groups` words from `x` (word-aligned: `LDRD` needs
+    // it, and `&[u32]` guarantees it) and `4·groups` bytes of each row
+    // `w[r·stride..]`, `r < 4`, all within `w` (asserted above: the last
+    // row ends at `3·stride + 4·groups`); unaligned `LDR` is allowed on
+    // Armv7E-M. Writes only the named registers (13, as `mac2x2`), no
+    // stack. SMLAD wraps modulo 2³² like the reference's `wrapping_add`
+    // (it only sets the sticky Q flag).
+    unsafe {
+        asm!(
+            "add {end}, {xp}, {end}, lsl #3",
+            "add {p2}, {p0}, {n}, lsl #1",
+            "2:",
+            "ldrd {xe}, {xo}, [{xp}], #8",
+            "ldr {k}, [{p0}, {n}]",
+            "sxtb16 {kh}, {k}, ror #8",
+            "sxtb16 {k}, {k}",
+            "smlad {a1}, {k}, {xe}, {a1}",
+            "smlad {a1}, {kh}, {xo}, {a1}",
+            "ldr {k}, [{p0}], #4",
+            "sxtb16 {kh}, {k}, ror #8",
+            "sxtb16 {k}, {k}",
+            "smlad {a0}, {k}, {xe}, {a0}",
+            "smlad {a0}, {kh}, {xo}, {a0}",
+            "ldr {k}, [{p2}, {n}]",
+            "sxtb16 {kh}, {k}, ror #8",
+            "sxtb16 {k}, {k}",
+            "smlad {a3}, {k}, {xe}, {a3}",
+            "smlad {a3}, {kh}, {xo}, {a3}",
+            "ldr {k}, [{p2}], #4",
+            "sxtb16 {kh}, {k}, ror #8",
+            "sxtb16 {k}, {k}",
+            "smlad {a2}, {k}, {xe}, {a2}",
+            "smlad {a2}, {kh}, {xo}, {a2}",
+            "cmp {xp}, {end}",
+            "bne 2b",
+            a0 = inout(reg) a0,
+            a1 = inout(reg) a1,
+            a2 = inout(reg) a2,
+            a3 = inout(reg) a3,
+            xp = inout(reg) x.as_ptr() => _,
+            p0 = inout(reg) w.as_ptr() => _,
+            n = in(reg) stride,
+            end = inout(reg) groups => _,
+            p2 = out(reg) _,
+            xe = out(reg) _,
+            xo = out(reg) _,
+            k = out(reg) _,
+            kh = out(reg) _,
+            options(readonly, nostack),
+        );
+    }
+    *acc = [a0, a1, a2, a3];
 }

@@ -3,13 +3,15 @@
 //! Same file and function names and the same signatures as the reference
 //! kernels (`conv2d::conv2d_s8`, `depthwise_conv2d::depthwise_conv2d_s8`,
 //! `fully_connected::fully_connected_s8`, `pooling::max_pool2d_s8`,
-//! `pooling::avg_pool2d_s8`), the same argument checks and errors, and
-//! exactly the same results: every kernel requantizes through
-//! [`crate::quant::requantize`], and int32 sums are taken modulo 2³² as the
-//! reference's `wrapping_add` does, so the order of the terms is free.
+//! `pooling::avg_pool2d_s8`, `lstm::lstm_s8`), the same argument checks
+//! and errors, and exactly the same results: every kernel requantizes
+//! through [`crate::quant::requantize`] (or a path proven identical), and
+//! int32 sums are taken modulo 2³² as the reference's `wrapping_add` does,
+//! so the order of the terms is free.
 //! The tests at the bottom of each file compare them with the reference on
 //! thousands of random shapes; `cargo xtask qemu` does it on a Cortex-M4
-//! (DSP path) and a Cortex-M3 (portable path).
+//! (DSP path) and a Cortex-M3 (portable path), and `cargo xtask bench-mcu`
+//! on the benchmark shapes (and 300 random LSTM problems) on the M4.
 //!
 //! What makes them fast, on every target:
 //! - convolution is a small matrix product (`gemm.rs`): the input patches
@@ -26,21 +28,27 @@
 //!   lists its in-bounds ones) and sums four channels at a time over the
 //!   list (`taps.rs`; on the DSP path one `asm!` loop, 13 instructions
 //!   per tap and four channels);
+//! - the LSTM (`lstm.rs`) runs four units per pass over the input and the
+//!   hidden state (four rows of each gate matrix), requantizes the gate
+//!   products with the short path when exact, and shares the reference's
+//!   per-unit gate and cell arithmetic;
 //! - inner loops walk slices with iterators: few per-element bounds checks.
 //!
 //! And on Cortex-M4/M7 (`thumbv7em-*`, `cfg(edgegrad_dsp)` set by
 //! `build.rs`), the inner loops read four int8 values per load and
 //! multiply-accumulate them two at a time with `SXTB16`/`SXTAB16` and
 //! `SMLAD` (`SMLABB`/`SMLATT` for depthwise), through `core::arch::asm!`
-//! in the one module with `unsafe` (`dsp.rs`; the convolution's and the
-//! depthwise convolution's micro-kernels are one `asm!` loop each, so the
-//! register allocation is fixed).
+//! in the one module with `unsafe` (`dsp.rs`; the convolution's, the
+//! depthwise convolution's and fully connected micro-kernels and the
+//! LSTM's four-row loop are each one `asm!` loop, so the register
+//! allocation is fixed).
 //!
 //! None of the kernels needs scratch memory from the arena: the
 //! convolution keeps a 288-byte patch buffer and 16 decoded channels
 //! (192 bytes) on the stack; depthwise convolution a block of at most 64
 //! accumulators, 32 decoded channels and two tap lists (about 850 bytes),
-//! average pooling a block of at most 64 channels (256 bytes).
+//! average pooling a block of at most 64 channels (256 bytes), the LSTM
+//! on the DSP path its staged input and hidden state (512 bytes).
 
 mod dot;
 #[cfg(edgegrad_dsp)]
@@ -52,11 +60,13 @@ mod taps;
 pub mod conv2d;
 pub mod depthwise_conv2d;
 pub mod fully_connected;
+pub mod lstm;
 pub mod pooling;
 
 pub use conv2d::conv2d_s8;
 pub use depthwise_conv2d::depthwise_conv2d_s8;
 pub use fully_connected::fully_connected_s8;
+pub use lstm::lstm_s8;
 pub use pooling::{avg_pool2d_s8, max_pool2d_s8};
 
 use crate::kernels::RequantS8;

@@ -186,7 +186,9 @@ pub struct Requant {
 }
 
 impl Requant {
-    fn apply(self, x: i32) -> i32 {
+    /// `multiply_by_quantized_multiplier(x, multiplier, shift)`.
+    #[inline(always)]
+    pub(crate) fn apply(self, x: i32) -> i32 {
         mbqm(x, self.multiplier, self.shift)
     }
 
@@ -267,12 +269,85 @@ impl LstmS8 {
     }
 }
 
-fn len_check(got: usize, expected: usize) -> Result<(), Error> {
+pub(crate) fn len_check(got: usize, expected: usize) -> Result<(), Error> {
     if got == expected {
         Ok(())
     } else {
         Err(Error::LengthMismatch { expected, got })
     }
+}
+
+/// Gate `g` of one unit from its two requantized products `a` (input FC
+/// with bias) and `r` (recurrent FC), each MBQM'd to Q3.12: both clamped
+/// to int16, their saturating int16 sum, then the gate's activation
+/// (sigmoid, or tanh for the cell gate of a tanh LSTM). Shared with
+/// [`optimized::lstm`](crate::kernels::optimized::lstm).
+#[inline(always)]
+pub(crate) fn gate_s16(g: usize, a: i32, r: i32, p: &LstmS8) -> i16 {
+    let (a, r) = (a.clamp(-32768, 32767), r.clamp(-32768, 32767));
+    let pre = (a + r).clamp(-32768, 32767) as i16;
+    if SIGMOID_GATE[g] || !p.cell_gate_tanh {
+        sigmoid_s16(pre)
+    } else {
+        // Q3.12 input: power −12, multiplier 0, shift 0.
+        tanh_s16(pre, 0, 0)
+    }
+}
+
+/// One unit's cell and hidden update from its activated gates `[i, f, g,
+/// o]` and its cell `c`: returns the new cell and hidden values. `tanh_c`
+/// is [`tanh_params`] of the cell scale power. Shared with
+/// [`optimized::lstm`](crate::kernels::optimized::lstm).
+#[inline(always)]
+pub(crate) fn update_unit(gate: [i16; 4], c: i16, tanh_c: (i32, i32), p: &LstmS8) -> (i16, i8) {
+    let [ig, fg, cg, og] = gate;
+    // Cell: forget·c and input·cell-gate, each requantized to the cell
+    // scale and clamped to int16, then a saturating sum and the clip.
+    let fc = p
+        .forget_mul
+        .apply(fg as i32 * c as i32)
+        .clamp(-32768, 32767);
+    let ic = p
+        .input_mul
+        .apply(ig as i32 * cg as i32)
+        .clamp(-32768, 32767);
+    let mut cj = (fc + ic).clamp(-32768, 32767) as i16;
+    if let Some(clip) = p.cell_clip {
+        cj = cj.clamp(-clip, clip);
+    }
+    // Hidden: tanh(c) · output gate, requantized to the hidden scale
+    // with its zero point, clamped to int8.
+    let tc = tanh_s16(cj, tanh_c.0, tanh_c.1);
+    let hv = p.hidden_zero_point + p.output_mul.apply(tc as i32 * og as i32);
+    (cj, hv.clamp(-128, 127) as i8)
+}
+
+/// Checks [`lstm_s8`]'s parameters and every length (input, weights,
+/// state, output); also called by the optimized kernel.
+pub(crate) fn check(
+    input: usize,
+    w: &LstmWeightsS8<'_>,
+    hidden: usize,
+    cell: usize,
+    output: usize,
+    p: &LstmS8,
+) -> Result<(), Error> {
+    p.check()?;
+    let (n_in, n_s) = (p.input_dim, p.state_dim);
+    let steps = p.batch.checked_mul(p.time).ok_or(Error::ShapeOverflow)?;
+    len_check(input, steps.checked_mul(n_in).ok_or(Error::ShapeOverflow)?)?;
+    len_check(output, steps.checked_mul(n_s).ok_or(Error::ShapeOverflow)?)?;
+    // batch·state ≤ batch·time·state, checked above.
+    len_check(hidden, p.batch * n_s)?;
+    len_check(cell, p.batch * n_s)?;
+    let wx = n_s.checked_mul(n_in).ok_or(Error::ShapeOverflow)?;
+    let wh = n_s.checked_mul(n_s).ok_or(Error::ShapeOverflow)?;
+    for g in 0..4 {
+        len_check(w.input[g].len(), wx)?;
+        len_check(w.recurrent[g].len(), wh)?;
+        len_check(w.bias[g].len(), n_s)?;
+    }
+    Ok(())
 }
 
 /// Runs the LSTM over `p.time` steps of every batch row: `input`
@@ -287,24 +362,8 @@ pub fn lstm_s8(
     output: &mut [i8],
     p: &LstmS8,
 ) -> Result<(), Error> {
-    p.check()?;
+    check(input.len(), w, hidden.len(), cell.len(), output.len(), p)?;
     let (n_in, n_s) = (p.input_dim, p.state_dim);
-    let steps = p.batch.checked_mul(p.time).ok_or(Error::ShapeOverflow)?;
-    len_check(
-        input.len(),
-        steps.checked_mul(n_in).ok_or(Error::ShapeOverflow)?,
-    )?;
-    len_check(
-        output.len(),
-        steps.checked_mul(n_s).ok_or(Error::ShapeOverflow)?,
-    )?;
-    len_check(hidden.len(), p.batch * n_s)?;
-    len_check(cell.len(), p.batch * n_s)?;
-    for g in 0..4 {
-        len_check(w.input[g].len(), n_s * n_in)?;
-        len_check(w.recurrent[g].len(), n_s * n_s)?;
-        len_check(w.bias[g].len(), n_s)?;
-    }
     for b in 0..p.batch {
         for t in 0..p.time {
             // The row of (b, t) in the input and output.
@@ -326,55 +385,28 @@ pub fn lstm_s8(
 /// One time step of one batch row (lengths checked by the caller).
 fn step(x: &[i8], w: &LstmWeightsS8<'_>, h: &mut [i8], c: &mut [i16], y: &mut [i8], p: &LstmS8) {
     let (n_in, n_s) = (p.input_dim, p.state_dim);
-    let (tanh_m, tanh_s) = tanh_params(p.cell_scale_power);
+    let tanh_c = tanh_params(p.cell_scale_power);
     for j in 0..n_s {
         let mut gate = [0i16; 4];
         for (g, out) in gate.iter_mut().enumerate() {
-            // Input FC with the gate bias, requantized to Q3.12 and
-            // clamped to int16 (TFLM's FullyConnected, int16 output).
+            // Input FC with the gate bias (TFLM's FullyConnected, int16
+            // output).
             let wx = &w.input[g][j * n_in..(j + 1) * n_in];
             let mut acc = w.bias[g][j];
             for (&wv, &xv) in wx.iter().zip(x) {
                 acc = acc.wrapping_add(wv as i32 * (xv as i32 - p.input_zero_point));
             }
-            let a = p.input_fc[g].apply(acc).clamp(-32768, 32767);
+            let a = p.input_fc[g].apply(acc);
             // Recurrent FC on the previous hidden state, no bias.
             let wh = &w.recurrent[g][j * n_s..(j + 1) * n_s];
             let mut acc = 0i32;
             for (&wv, &hv) in wh.iter().zip(h.iter()) {
                 acc = acc.wrapping_add(wv as i32 * (hv as i32 - p.hidden_zero_point));
             }
-            let r = p.recurrent_fc[g].apply(acc).clamp(-32768, 32767);
-            // Saturating int16 sum, then the gate's activation.
-            let pre = (a + r).clamp(-32768, 32767) as i16;
-            *out = if SIGMOID_GATE[g] || !p.cell_gate_tanh {
-                sigmoid_s16(pre)
-            } else {
-                // Q3.12 input: power −12, multiplier 0, shift 0.
-                tanh_s16(pre, 0, 0)
-            };
+            let r = p.recurrent_fc[g].apply(acc);
+            *out = gate_s16(g, a, r, p);
         }
-        let [ig, fg, cg, og] = gate;
-        // Cell: forget·c and input·cell-gate, each requantized to the cell
-        // scale and clamped to int16, then a saturating sum and the clip.
-        let fc = p
-            .forget_mul
-            .apply(fg as i32 * c[j] as i32)
-            .clamp(-32768, 32767);
-        let ic = p
-            .input_mul
-            .apply(ig as i32 * cg as i32)
-            .clamp(-32768, 32767);
-        let mut cj = (fc + ic).clamp(-32768, 32767) as i16;
-        if let Some(clip) = p.cell_clip {
-            cj = cj.clamp(-clip, clip);
-        }
-        c[j] = cj;
-        // Hidden: tanh(c) · output gate, requantized to the hidden scale
-        // with its zero point, clamped to int8.
-        let tc = tanh_s16(cj, tanh_m, tanh_s);
-        let hv = p.hidden_zero_point + p.output_mul.apply(tc as i32 * og as i32);
-        y[j] = hv.clamp(-128, 127) as i8;
+        (c[j], y[j]) = update_unit(gate, c[j], tanh_c, p);
     }
     h.copy_from_slice(y);
 }

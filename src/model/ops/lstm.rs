@@ -62,8 +62,9 @@
 //! option word: `0  time_major  0 | 1`.
 
 use super::*;
+use crate::kernels::optimized;
 use crate::kernels::reference::lstm::{
-    lstm_f16, lstm_f32, lstm_s8, LstmS8, LstmWeights, LstmWeightsS8, RecurrentDims, Requant,
+    lstm_f16, lstm_f32, LstmS8, LstmWeights, LstmWeightsS8, RecurrentDims, Requant,
 };
 use crate::kernels::Float;
 use half::f16;
@@ -289,7 +290,8 @@ pub(crate) fn cast_mut<T: bytemuck::Pod>(b: &mut [u8]) -> Result<&mut [T], Error
     bytemuck::try_cast_slice_mut(b).map_err(|_| Error::MisalignedModel)
 }
 
-/// Runs the int8 LSTM (reference kernel), updating the state in place.
+/// Runs the int8 LSTM (optimized kernel, bit-identical to the reference),
+/// updating the state in place.
 pub fn eval_s8(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(), Error> {
     let p = params(model, op)?;
     let t = |slot: usize| op.input(slot).ok_or(Error::WrongArity { op: op.index });
@@ -315,12 +317,12 @@ pub fn eval_s8(model: &Model<'_>, op: &OpInfo<'_>, arena: &mut [u8]) -> Result<(
     match x_info.arena_range() {
         Some(x_r) => {
             let [x, h, c, y] = split_ranges(arena, [x_r, h_r, c_r, y_r], op)?;
-            lstm_s8(cast(x)?, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &p)
+            optimized::lstm_s8(cast(x)?, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &p)
         }
         None => {
             let x = model.constant::<i8>(t(0)?)?;
             let [h, c, y] = split_ranges(arena, [h_r, c_r, y_r], op)?;
-            lstm_s8(x, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &p)
+            optimized::lstm_s8(x, &w, cast_mut(h)?, cast_mut(c)?, cast_mut(y)?, &p)
         }
     }
 }

@@ -5,12 +5,17 @@
 //! Data is seeded pseudo-random: activations in [−128, 127] with zero point
 //! −128, weights in [−127, 127], per-channel multipliers (per-tensor for the
 //! fully connected layer). Each kernel runs once under the instruction
-//! counter (`edgegrad_board::measure`); the two outputs must be identical.
+//! counter (`edgegrad_board::measure`); the two outputs must be identical
+//! (for the LSTM also the hidden and cell state it updates).
 //! One line per shape on stdout:
 //!
 //! ```text
 //! bench conv3x3_16x16x8_to16 macs=294912 reference=3387774 optimized=512345 identical=yes
 //! ```
+//!
+//! Then a sweep of random int8 LSTM problems (odd and long sizes, batch,
+//! time, time-major, clip, sigmoid cell gate, random quantization), each
+//! compared with the reference (not timed): `check lstm cases=N identical=yes`.
 //!
 //! `cargo xtask bench-mcu` builds and runs this and prints the table.
 #![no_std]
@@ -18,6 +23,7 @@
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::debug;
+use edgegrad::kernels::reference::lstm::{LstmS8, LstmWeightsS8, Requant};
 use edgegrad::kernels::{optimized, reference, RequantS8, Window2d};
 use edgegrad::tensor::{Shape, TensorMut, TensorView};
 use edgegrad::Error;
@@ -34,6 +40,15 @@ const MAX_IN: usize = 48 * 48 * 8;
 const MAX_FILTER: usize = 640 * 128;
 const MAX_OUT: usize = 24 * 24 * 32;
 const MAX_C: usize = 128;
+/// Largest LSTM state over all batch rows (and state size).
+const MAX_H: usize = 512;
+
+/// The LSTM's gate biases and its state, one copy per kernel.
+struct LstmBuffers {
+    bias: [i32; 4 * MAX_H],
+    hidden: [[i8; MAX_H]; 2],
+    cell: [[i16; MAX_H]; 2],
+}
 
 struct Buffers {
     input: [i8; MAX_IN],
@@ -43,6 +58,7 @@ struct Buffers {
     shifts: [i32; MAX_C],
     want: [i8; MAX_OUT],
     got: [i8; MAX_OUT],
+    lstm: LstmBuffers,
 }
 
 /// xorshift32: reproducible data without a dependency.
@@ -73,6 +89,8 @@ enum Kind {
     Depthwise(usize, usize, usize),
     /// `(in, out)`.
     Fc(usize, usize),
+    /// `(in, state)`: one time step, batch 1, the state carried in.
+    Lstm(usize, usize),
     MaxPool,
     AvgPool,
 }
@@ -85,7 +103,7 @@ struct Bench {
     kind: Kind,
 }
 
-const BENCHES: [Bench; 9] = [
+const BENCHES: [Bench; 11] = [
     Bench {
         name: "conv3x3_16x16x8_to16",
         hw: [16, 16],
@@ -129,6 +147,18 @@ const BENCHES: [Bench; 9] = [
         kind: Kind::Fc(640, 128),
     },
     Bench {
+        name: "lstm_in6_h32_t1",
+        hw: [1, 1],
+        channels: 6,
+        kind: Kind::Lstm(6, 32),
+    },
+    Bench {
+        name: "lstm_in32_h64_t1",
+        hw: [1, 1],
+        channels: 32,
+        kind: Kind::Lstm(32, 64),
+    },
+    Bench {
         name: "maxpool2x2_16x16x32",
         hw: [16, 16],
         channels: 32,
@@ -154,6 +184,11 @@ fn run(
     buf: &mut Buffers,
     rng: &mut Rng,
 ) -> Result<(u64, u64, u64, bool), Error> {
+    if let Kind::Lstm(n_in, n_s) = b.kind {
+        // Its own data stream: the other shapes see the same data as
+        // before the LSTM rows were added.
+        return run_lstm(counter, n_in, n_s, buf, &mut Rng(0x5EED_1234 ^ n_s as u32));
+    }
     let [h, w] = b.hw;
     let c = b.channels;
     let n_in = h * w * c;
@@ -177,6 +212,7 @@ fn run(
         shifts,
         want,
         got,
+        ..
     } = buf;
     let per_channel = |n: usize| RequantS8 {
         input_zero_point: -128,
@@ -322,8 +358,184 @@ fn run(
             ro?;
             ((n_out * 4) as u64, n_out, r, o)
         }
+        Kind::Lstm(..) => return Err(Error::InvalidParameter),
     };
     Ok((macs, r, o, want[..n_out] == got[..n_out]))
+}
+
+/// A requantization of `real` (`real ≈ m · 2^(s − 31)`).
+fn requant(real: f64) -> Requant {
+    let (multiplier, shift) = edgegrad::quant::quantize_multiplier(real);
+    Requant { multiplier, shift }
+}
+
+/// One LSTM time step, batch 1, input `n_in`, `n_s` units, tanh cell gate,
+/// no clip: input scale 1/128 (zero point −128, as the other shapes),
+/// weights 1/256, hidden state 1/128 (zero point 0), cell 2⁻¹¹ (as TFLite
+/// Micro's int16 cell). The state carried in is random; both kernels
+/// start from the same copy and must leave the same output and state.
+fn run_lstm(
+    counter: &Counter,
+    n_in: usize,
+    n_s: usize,
+    buf: &mut Buffers,
+    rng: &mut Rng,
+) -> Result<(u64, u64, u64, bool), Error> {
+    for v in &mut buf.input[..n_in] {
+        *v = rng.i8();
+    }
+    let (nx, nh) = (n_s * n_in, n_s * n_s);
+    for v in &mut buf.filter[..4 * (nx + nh)] {
+        let k = rng.weight();
+        *v = if k == -128 { 127 } else { k };
+    }
+    let l = &mut buf.lstm;
+    for v in &mut l.bias[..4 * n_s] {
+        *v = (rng.next() % 8193) as i32 - 4096; // ±0.125 at scale 2⁻¹⁵
+    }
+    for i in 0..n_s {
+        let h = rng.i8();
+        let c = (rng.next() % 8193) as i16 - 4096; // ±2
+        l.hidden[0][i] = h;
+        l.hidden[1][i] = h;
+        l.cell[0][i] = c;
+        l.cell[1][i] = c;
+    }
+    let (x_scale, w_scale, h_scale, c_scale) =
+        (1.0 / 128.0, 1.0 / 256.0, 1.0 / 128.0, 1.0 / 2048.0);
+    let q15 = 1.0 / 32768.0;
+    let p = LstmS8 {
+        batch: 1,
+        time: 1,
+        input_dim: n_in,
+        state_dim: n_s,
+        time_major: false,
+        input_zero_point: -128,
+        hidden_zero_point: 0,
+        input_fc: [requant(x_scale * w_scale * 4096.0); 4],
+        recurrent_fc: [requant(h_scale * w_scale * 4096.0); 4],
+        forget_mul: requant(q15),
+        input_mul: requant(q15 * q15 / c_scale),
+        output_mul: requant(q15 * q15 / h_scale),
+        cell_clip: None,
+        cell_scale_power: -11,
+        cell_gate_tanh: true,
+    };
+    let f = &buf.filter;
+    let wx = |g: usize| &f[g * nx..(g + 1) * nx];
+    let wh = |g: usize| &f[4 * nx + g * nh..4 * nx + (g + 1) * nh];
+    let bias = |g: usize| &l.bias[g * n_s..(g + 1) * n_s];
+    let w = LstmWeightsS8 {
+        input: [wx(0), wx(1), wx(2), wx(3)],
+        recurrent: [wh(0), wh(1), wh(2), wh(3)],
+        bias: [bias(0), bias(1), bias(2), bias(3)],
+    };
+    let x = &buf.input[..n_in];
+    let [h_r, h_o] = &mut l.hidden;
+    let [c_r, c_o] = &mut l.cell;
+    let (want, got) = (&mut buf.want[..n_s], &mut buf.got[..n_s]);
+    let (r, rr) =
+        counter.measure(|| reference::lstm_s8(x, &w, &mut h_r[..n_s], &mut c_r[..n_s], want, &p));
+    rr?;
+    let (o, ro) =
+        counter.measure(|| optimized::lstm_s8(x, &w, &mut h_o[..n_s], &mut c_o[..n_s], got, &p));
+    ro?;
+    let same = want == got && h_r == h_o && c_r == c_o;
+    Ok(((4 * n_s * (n_in + n_s)) as u64, r, o, same))
+}
+
+/// Random LSTM problems, optimized against reference on output, hidden
+/// and cell state: `(cases, identical)`. Sizes cover every remainder of
+/// the 4-unit blocks and 4-byte groups, and vectors longer than the
+/// optimized kernel's 128-element stage.
+fn check_lstm(buf: &mut Buffers, rng: &mut Rng) -> Result<(u32, bool), Error> {
+    const CASES: u32 = 300;
+    let mut same = true;
+    for case in 0..CASES {
+        let mut pick = |lo: u32, hi: u32| (lo + rng.next() % (hi - lo + 1)) as usize;
+        let (batch, time) = (pick(1, 3), pick(1, 3));
+        let (n_in, n_s) = match case % 10 {
+            0 => (pick(125, 140), pick(1, 40)),
+            1 => (pick(1, 16), pick(125, 132)),
+            _ => (pick(1, 40), pick(1, 40)),
+        };
+        let time_major = pick(0, 1) == 1;
+        let clip = pick(0, 1) == 1;
+        let tanh = pick(0, 3) != 0;
+        let power = pick(0, 8) as i32 - 15;
+        let (zx, zh) = (pick(0, 255) as i32 - 128, pick(0, 255) as i32 - 128);
+        let fx = pick(1, 64) as f64 / 1024.0;
+        let fh = pick(1, 64) as f64 / 1024.0;
+        let clip_v = pick(0, 32767) as i16;
+        let steps = batch * time;
+        for v in &mut buf.input[..steps * n_in] {
+            *v = rng.i8();
+        }
+        let (nx, nh) = (n_s * n_in, n_s * n_s);
+        for v in &mut buf.filter[..4 * (nx + nh)] {
+            *v = rng.i8();
+        }
+        let l = &mut buf.lstm;
+        for v in &mut l.bias[..4 * n_s] {
+            *v = (rng.next() % 80001) as i32 - 40000;
+        }
+        for i in 0..batch * n_s {
+            let h = rng.i8();
+            let c = rng.next() as i16;
+            l.hidden[0][i] = h;
+            l.hidden[1][i] = h;
+            l.cell[0][i] = c;
+            l.cell[1][i] = c;
+        }
+        let q15 = 1.0 / 32768.0;
+        let c_scale = 1.0 / (1u32 << -power) as f64;
+        let p = LstmS8 {
+            batch,
+            time,
+            input_dim: n_in,
+            state_dim: n_s,
+            time_major,
+            input_zero_point: zx,
+            hidden_zero_point: zh,
+            input_fc: [
+                requant(fx),
+                requant(fx * 1.5),
+                requant(fx * 0.75),
+                requant(fx * 1.25),
+            ],
+            recurrent_fc: [
+                requant(fh),
+                requant(fh * 0.5),
+                requant(fh * 2.0),
+                requant(fh * 1.1),
+            ],
+            forget_mul: requant(q15),
+            input_mul: requant(q15 * q15 / c_scale),
+            output_mul: requant(q15 * q15 * 128.0),
+            cell_clip: clip.then_some(clip_v),
+            cell_scale_power: power,
+            cell_gate_tanh: tanh,
+        };
+        let f = &buf.filter;
+        let wx = |g: usize| &f[g * nx..(g + 1) * nx];
+        let wh = |g: usize| &f[4 * nx + g * nh..4 * nx + (g + 1) * nh];
+        let bias = |g: usize| &l.bias[g * n_s..(g + 1) * n_s];
+        let w = LstmWeightsS8 {
+            input: [wx(0), wx(1), wx(2), wx(3)],
+            recurrent: [wh(0), wh(1), wh(2), wh(3)],
+            bias: [bias(0), bias(1), bias(2), bias(3)],
+        };
+        let x = &buf.input[..steps * n_in];
+        let [h_r, h_o] = &mut l.hidden;
+        let [c_r, c_o] = &mut l.cell;
+        let n_out = steps * n_s;
+        let (want, got) = (&mut buf.want[..n_out], &mut buf.got[..n_out]);
+        let k = batch * n_s;
+        reference::lstm_s8(x, &w, &mut h_r[..k], &mut c_r[..k], want, &p)?;
+        optimized::lstm_s8(x, &w, &mut h_o[..k], &mut c_o[..k], got, &p)?;
+        same &= want == got && h_r[..k] == h_o[..k] && c_r[..k] == c_o[..k];
+    }
+    Ok((CASES, same))
 }
 
 #[entry]
@@ -336,6 +548,11 @@ fn main() -> ! {
         shifts: [0; MAX_C],
         want: [0; MAX_OUT],
         got: [0; MAX_OUT],
+        lstm: LstmBuffers {
+            bias: [0; 4 * MAX_H],
+            hidden: [[0; MAX_H]; 2],
+            cell: [[0; MAX_H]; 2],
+        },
     };
     let Some(mut out) = Out::new() else {
         exit(false)
@@ -373,6 +590,20 @@ fn main() -> ! {
                     .str("\n");
                 ok = false;
             }
+        }
+    }
+    match check_lstm(BUF, &mut rng) {
+        Ok((cases, same)) => {
+            out.str("check lstm cases=")
+                .dec(cases as u64)
+                .str(" identical=")
+                .str(if same { "yes" } else { "no" })
+                .str("\n");
+            ok &= same;
+        }
+        Err(e) => {
+            out.str("error: lstm check: ").str(e.name()).str("\n");
+            ok = false;
         }
     }
     out.flush();
