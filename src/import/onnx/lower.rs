@@ -1374,27 +1374,7 @@ impl Lowerer {
         let shape = broadcast(&a.shape, &b.shape)
             .ok_or_else(|| self.err("constant operands do not broadcast"))?;
         let count = element_count(&shape).ok_or_else(|| self.err("too many elements"))?;
-        let index = |s: &[usize], mut i: usize| -> usize {
-            // Flat index into a broadcast operand of shape `s`.
-            let r = shape.len();
-            let mut src = 0;
-            let mut stride = 1;
-            for k in (0..r).rev() {
-                let d = shape[k];
-                let coord = i % d.max(1);
-                i /= d.max(1);
-                let sk = if k + s.len() >= r {
-                    s[k + s.len() - r]
-                } else {
-                    1
-                };
-                if sk != 1 {
-                    src += coord * stride;
-                }
-                stride *= sk;
-            }
-            src
-        };
+        let index = |s: &[usize], i: usize| broadcast_index(&shape, s, i);
         let op = n.op_type.as_str();
         if let (Data::I(x), Data::I(y)) = (&a.data, &b.data) {
             let v = (0..count)

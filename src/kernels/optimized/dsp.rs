@@ -290,6 +290,39 @@ pub(crate) fn dw_mac4<const N: usize>(
     Some([a0, a1, a2, a3])
 }
 
+/// The body shared by the four-row loops [`mac1x4`] and [`mac4rows`]:
+/// for rows 1, 0, 3, 2 (at `{p0} + {n}`, `{p0}`, `{p2} + {n}`, `{p2}`;
+/// `{p0}` and `{p2}` post-incremented by 4), load four weights, split them
+/// into halfword pairs (`SXTB16` of the word `ROR #8`, then of the word)
+/// and `SMLAD` them with the input pairs `{xe}` and `{xo}` into `{a1}`,
+/// `{a0}`, `{a3}`, `{a2}`. 20 instructions, 16 MACs.
+macro_rules! four_rows {
+    () => {
+        concat!(
+            "ldr {k}, [{p0}, {n}]\n",
+            "sxtb16 {kh}, {k}, ror #8\n",
+            "sxtb16 {k}, {k}\n",
+            "smlad {a1}, {k}, {xe}, {a1}\n",
+            "smlad {a1}, {kh}, {xo}, {a1}\n",
+            "ldr {k}, [{p0}], #4\n",
+            "sxtb16 {kh}, {k}, ror #8\n",
+            "sxtb16 {k}, {k}\n",
+            "smlad {a0}, {k}, {xe}, {a0}\n",
+            "smlad {a0}, {kh}, {xo}, {a0}\n",
+            "ldr {k}, [{p2}, {n}]\n",
+            "sxtb16 {kh}, {k}, ror #8\n",
+            "sxtb16 {k}, {k}\n",
+            "smlad {a3}, {k}, {xe}, {a3}\n",
+            "smlad {a3}, {kh}, {xo}, {a3}\n",
+            "ldr {k}, [{p2}], #4\n",
+            "sxtb16 {kh}, {k}, ror #8\n",
+            "sxtb16 {k}, {k}\n",
+            "smlad {a2}, {k}, {xe}, {a2}\n",
+            "smlad {a2}, {kh}, {xo}, {a2}",
+        )
+    };
+}
+
 /// The fully connected micro-kernel of [`super::dot::dot4_strided`]:
 /// `acc[r] += Σ_{i < 4·groups} (x[i] − zp) · w[r·stride + i]` for the four
 /// rows `r < 4`, `off` being [`offset_pair`](super::dot::offset_pair)`(zp)`.
@@ -328,26 +361,7 @@ pub(crate) fn mac1x4(
             "ldr {xe}, [{xp}], #4",
             "sxtab16 {xo}, {off}, {xe}, ror #8",
             "sxtab16 {xe}, {off}, {xe}",
-            "ldr {k}, [{w0}, {s}]",
-            "sxtb16 {kh}, {k}, ror #8",
-            "sxtb16 {k}, {k}",
-            "smlad {a1}, {k}, {xe}, {a1}",
-            "smlad {a1}, {kh}, {xo}, {a1}",
-            "ldr {k}, [{w0}], #4",
-            "sxtb16 {kh}, {k}, ror #8",
-            "sxtb16 {k}, {k}",
-            "smlad {a0}, {k}, {xe}, {a0}",
-            "smlad {a0}, {kh}, {xo}, {a0}",
-            "ldr {k}, [{w2}, {s}]",
-            "sxtb16 {kh}, {k}, ror #8",
-            "sxtb16 {k}, {k}",
-            "smlad {a3}, {k}, {xe}, {a3}",
-            "smlad {a3}, {kh}, {xo}, {a3}",
-            "ldr {k}, [{w2}], #4",
-            "sxtb16 {kh}, {k}, ror #8",
-            "sxtb16 {k}, {k}",
-            "smlad {a2}, {k}, {xe}, {a2}",
-            "smlad {a2}, {kh}, {xo}, {a2}",
+            four_rows!(),
             "ldr {k}, [sp]",
             "cmp {xp}, {k}",
             "bne 2b",
@@ -357,9 +371,9 @@ pub(crate) fn mac1x4(
             a2 = inout(reg) a2,
             a3 = inout(reg) a3,
             xp = inout(reg) x.as_ptr() => _,
-            w0 = inout(reg) w.as_ptr() => _,
-            w2 = inout(reg) w.as_ptr().wrapping_add(2 * stride) => _,
-            s = in(reg) stride,
+            p0 = inout(reg) w.as_ptr() => _,
+            p2 = inout(reg) w.as_ptr().wrapping_add(2 * stride) => _,
+            n = in(reg) stride,
             off = in(reg) off,
             k = inout(reg) x_end => _,
             kh = out(reg) _,
@@ -406,26 +420,7 @@ pub(crate) fn mac4rows(x: &[u32], w: &[i8], stride: usize, groups: usize, acc: &
             "add {p2}, {p0}, {n}, lsl #1",
             "2:",
             "ldrd {xe}, {xo}, [{xp}], #8",
-            "ldr {k}, [{p0}, {n}]",
-            "sxtb16 {kh}, {k}, ror #8",
-            "sxtb16 {k}, {k}",
-            "smlad {a1}, {k}, {xe}, {a1}",
-            "smlad {a1}, {kh}, {xo}, {a1}",
-            "ldr {k}, [{p0}], #4",
-            "sxtb16 {kh}, {k}, ror #8",
-            "sxtb16 {k}, {k}",
-            "smlad {a0}, {k}, {xe}, {a0}",
-            "smlad {a0}, {kh}, {xo}, {a0}",
-            "ldr {k}, [{p2}, {n}]",
-            "sxtb16 {kh}, {k}, ror #8",
-            "sxtb16 {k}, {k}",
-            "smlad {a3}, {k}, {xe}, {a3}",
-            "smlad {a3}, {kh}, {xo}, {a3}",
-            "ldr {k}, [{p2}], #4",
-            "sxtb16 {kh}, {k}, ror #8",
-            "sxtb16 {k}, {k}",
-            "smlad {a2}, {k}, {xe}, {a2}",
-            "smlad {a2}, {kh}, {xo}, {a2}",
+            four_rows!(),
             "cmp {xp}, {end}",
             "bne 2b",
             a0 = inout(reg) a0,

@@ -75,6 +75,24 @@ pub const OPTION_WORDS: usize = 26;
 /// The number of option words of the float LSTM.
 pub const FLOAT_OPTION_WORDS: usize = 1;
 
+/// Option word 0 (time-major, 0 or 1) and the batch and time sizes of the
+/// rank-3 input `x` (weights `w` of rank 2), shared by the int8 and float
+/// layouts.
+fn sequence(
+    op: &OpInfo<'_>,
+    x: &TensorInfo<'_>,
+    w: &TensorInfo<'_>,
+) -> Result<(i32, usize, usize), Error> {
+    ensure_shapes(op, x.shape.rank() == 3 && w.shape.rank() == 2)?;
+    let time_major = word(op, 0)?;
+    ensure_options(op, time_major == 0 || time_major == 1)?;
+    Ok(if time_major == 1 {
+        (time_major, x.shape.dim(1), x.shape.dim(0))
+    } else {
+        (time_major, x.shape.dim(0), x.shape.dim(1))
+    })
+}
+
 fn params(model: &Model<'_>, op: &OpInfo<'_>) -> Result<LstmS8, Error> {
     ensure_options(op, op.options.len() == OPTION_WORDS)?;
     let x = req_input(model, op, 0)?;
@@ -82,14 +100,7 @@ fn params(model: &Model<'_>, op: &OpInfo<'_>) -> Result<LstmS8, Error> {
     let (_, x_zp) = act_quant(op, &x)?;
     let hidden = req_input(model, op, 13)?;
     let (_, h_zp) = act_quant(op, &hidden)?;
-    ensure_shapes(op, x.shape.rank() == 3 && w.shape.rank() == 2)?;
-    let time_major = word(op, 0)?;
-    ensure_options(op, time_major == 0 || time_major == 1)?;
-    let (batch, time) = if time_major == 1 {
-        (x.shape.dim(1), x.shape.dim(0))
-    } else {
-        (x.shape.dim(0), x.shape.dim(1))
-    };
+    let (time_major, batch, time) = sequence(op, &x, &w)?;
     let act = word(op, 1)?;
     ensure_options(op, act == 0 || act == 1)?;
     let clip = word(op, 2)?;
@@ -143,14 +154,7 @@ pub(crate) fn float_dims(
 ) -> Result<RecurrentDims, Error> {
     let x = req_input(model, op, 0)?;
     let w = req_input(model, op, 1)?;
-    ensure_shapes(op, x.shape.rank() == 3 && w.shape.rank() == 2)?;
-    let time_major = word(op, 0)?;
-    ensure_options(op, time_major == 0 || time_major == 1)?;
-    let (batch, time) = if time_major == 1 {
-        (x.shape.dim(1), x.shape.dim(0))
-    } else {
-        (x.shape.dim(0), x.shape.dim(1))
-    };
+    let (time_major, batch, time) = sequence(op, &x, &w)?;
     let rows = w.shape.dim(0);
     ensure_shapes(op, rows % gates == 0)?;
     let d = RecurrentDims {
