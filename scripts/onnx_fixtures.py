@@ -135,6 +135,30 @@ class LstmSteps(nn.Module):
         return self.head(torch.cat([out[:, 1], out[:, -1]], dim=1))
 
 
+class Slices(nn.Module):
+    """Slices of activations: channels and strided rows/columns of an NCHW
+    value (stored channels-last on the device), a reversed and a strided
+    range of features."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 6, 3, padding=1)
+        self.fc = nn.Linear(4 * 3 * 5, 12)
+        self.head = nn.Linear(5, 3)
+
+    def forward(self, x):
+        y = torch.relu(self.conv(x))  # [6, 6, 6]
+        y = y[:, 1:5, ::2, 1:]  # [4, 3, 5]
+        z = torch.tanh(self.fc(torch.flatten(y, 1)))  # [12]
+        z = z[:, 2:12:2]  # [5]
+        return self.head(z.flip(1)[:, :])
+
+
+def slices(seed):
+    torch.manual_seed(seed)
+    return Slices()
+
+
 def lstm_steps(seed):
     torch.manual_seed(seed)
     return LstmSteps()
@@ -391,6 +415,7 @@ def main_recurrent():
     write("gru_torchscript", recurrent(11), (5, 3), dynamo=False, seed=11)
     write_handmade("gru_lbr0", gru_lbr0(12), (7, 3), seed=12)
     write("lstm_steps_torchscript", lstm_steps(13), (5, 3), dynamo=False, seed=13)
+    write("slices_torchscript", slices(14), (2, 6, 6), dynamo=False, seed=14)
     for name, seed, shape in [("lstm", 10, (6, 4)), ("gru", 11, (5, 3))]:
         try:
             write(f"{name}_dynamo", recurrent(seed), shape, dynamo=True, seed=seed, inputs_of=f"{name}_torchscript")

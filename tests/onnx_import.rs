@@ -101,13 +101,16 @@ fn max_rel_error(got: &[f32], want: &[f32], n: usize) -> f32 {
         .fold(0f32, f32::max)
 }
 
-const MODELS: [&str; 12] = [
+const MODELS: [&str; 13] = [
     "mlp",
     "legacy_opset9",
     "cnn_torchscript",
     "cnn_dynamo",
     "misc_torchscript",
     "misc_dynamo",
+    // Slices of an NCHW activation (channels, strided rows and columns)
+    // and of features (strided, reversed).
+    "slices_torchscript",
     // LSTM with `out[:, -1]`, GRU with `h_n[-1]` (both exporters), and a
     // hand-written GRU with linear_before_reset = 0 using Y_h, and an LSTM
     // whose head reads a middle and the last time step (a strided slice).

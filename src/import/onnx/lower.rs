@@ -936,8 +936,10 @@ impl Lowerer {
         )))
     }
 
-    /// Slice: only a no-op slice of an activation (exporters emit `x[:, :n]`
-    /// over the whole axis).
+    /// Slice of an activation with constant starts, ends, axes and steps
+    /// (ONNX's clamping and negative indices): free when it covers every
+    /// axis whole, else a strided slice of the stored data (an NCHW value
+    /// is sliced in its channels-last storage).
     fn slice(&mut self, n: &NodeProto) -> Result<(), OnnxError> {
         let a = self.act(n, 0)?;
         let r = a.shape.len();
@@ -956,22 +958,57 @@ impl Lowerer {
         if starts.len() != ends.len() || axes.len() != starts.len() || steps.len() != starts.len() {
             return Err(self.err("starts, ends, axes and steps differ in length"));
         }
+        // Per ONNX axis: first index, step, count.
+        let mut begin = vec![0usize; r];
+        let mut stride = vec![1i32; r];
+        let mut count = a.shape.clone();
         for k in 0..starts.len() {
             let ax = axis_of(axes[k], r).ok_or_else(|| self.err("axis out of range"))?;
             let d = a.shape[ax] as i64;
-            let s = if starts[k] < 0 {
-                starts[k] + d
-            } else {
-                starts[k]
-            };
-            let e = if ends[k] < 0 { ends[k] + d } else { ends[k] };
-            if s > 0 || e < d || steps[k] != 1 {
-                return Err(self.err("only slices covering the whole axis are supported"));
+            let step = steps[k];
+            if step == 0 || step.unsigned_abs() > i32::MAX as u64 {
+                return Err(self.err(format!("step {step}")));
             }
+            let wrap = |v: i64| if v < 0 { v.saturating_add(d) } else { v };
+            let (lo, hi) = if step > 0 { (0, d) } else { (-1, d - 1) };
+            let start = wrap(starts[k]).clamp(lo.max(0), hi);
+            let end = wrap(ends[k]).clamp(lo, hi);
+            let span = if step > 0 { end - start } else { start - end };
+            let c = if span > 0 {
+                (span + step.abs() - 1) / step.abs()
+            } else {
+                0
+            };
+            if c == 0 {
+                return Err(self.err("an empty slice"));
+            }
+            (begin[ax], stride[ax], count[ax]) = (start as usize, step as i32, c as usize);
         }
         let out = self.out_name(n)?.to_string();
-        let (s, l) = (a.shape.clone(), a.layout);
-        self.alias(&out, &a, s, l);
+        if count == a.shape && stride.iter().all(|&v| v == 1) {
+            let (s, l) = (a.shape.clone(), a.layout);
+            self.alias(&out, &a, s, l);
+            return Ok(());
+        }
+        // The stored order of the ONNX axes: NCHW data is kept NHWC.
+        let (a, order): (Act, Vec<usize>) = match (a.layout, r) {
+            (Layout::Nchw, 4) => (a, vec![0, 2, 3, 1]),
+            _ => {
+                let a = self.as_plain(&a)?;
+                (a, (0..r).collect())
+            }
+        };
+        if r > 4 {
+            return Err(self.err(format!("a slice of a rank-{r} activation (at most 4)")));
+        }
+        let spec = SliceSpec {
+            begin: order.iter().map(|&k| begin[k]).collect(),
+            stride: order.iter().map(|&k| stride[k]).collect(),
+            count: order.iter().map(|&k| count[k]).collect(),
+            out_shape: order.iter().map(|&k| count[k]).collect(),
+        };
+        let layout = a.layout;
+        self.push(&out, Kind::Slice(a.id, Box::new(spec)), count, layout);
         Ok(())
     }
 

@@ -32,7 +32,9 @@
 //! axis), MaxPool, AveragePool (pads equal to SAME or VALID),
 //! GlobalAveragePool, ReduceMean (spatial), Add, Sub, Mul, Div (by a
 //! constant), Concat, Flatten, Reshape, Squeeze, Unsqueeze, Transpose
-//! (NCHW → NHWC or moving unit axes only), Slice (whole axes only),
+//! (NCHW → NHWC or moving unit axes only), Slice (constant starts, ends,
+//! axes and steps, rank ≤ 4; an NCHW value is sliced in its channels-last
+//! storage),
 //! Identity, Dropout, Constant, and on constants Shape, Gather, Cast,
 //! Expand, arithmetic; LSTM and GRU (forward direction, default
 //! activations, no clip, `initial_h`/`initial_c` absent or zero,
