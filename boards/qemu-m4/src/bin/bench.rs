@@ -103,7 +103,19 @@ struct Bench {
     kind: Kind,
 }
 
-const BENCHES: [Bench; 11] = [
+const BENCHES: [Bench; 13] = [
+    Bench {
+        name: "digits_conv1_8x8x1_to16",
+        hw: [8, 8],
+        channels: 1,
+        kind: Kind::Conv(3, 3, 1, 16, 1),
+    },
+    Bench {
+        name: "digits_conv2_8x8x16_to32",
+        hw: [8, 8],
+        channels: 16,
+        kind: Kind::Conv(3, 3, 16, 32, 1),
+    },
     Bench {
         name: "conv3x3_16x16x8_to16",
         hw: [16, 16],
