@@ -112,15 +112,19 @@ pub fn run() -> Result<(), String> {
             CMSIS_NN.len()
         ));
     }
-    // The firmware's sweep of random LSTM problems (not timed).
-    match stdout.lines().find(|l| l.starts_with("check lstm ")) {
-        Some(line) => {
-            println!("{line}");
-            if !line.ends_with("identical=yes") {
-                failed.push("lstm random problems".into());
+    // The firmware's sweeps of random problems (not timed): the LSTM, and
+    // every other kernel.
+    for (check, what) in [("lstm", "LSTM"), ("kernels", "kernel")] {
+        let prefix = format!("check {check} ");
+        match stdout.lines().find(|l| l.starts_with(&prefix)) {
+            Some(line) => {
+                println!("{line}");
+                if !line.ends_with("identical=yes") {
+                    failed.push(format!("{what} random problems"));
+                }
             }
+            None => return Err(format!("the firmware did not report its {what} check")),
         }
-        None => return Err("the firmware did not report its LSTM check".into()),
     }
     if !failed.is_empty() {
         return Err(format!(

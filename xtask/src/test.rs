@@ -1,8 +1,11 @@
 //! `cargo xtask test`: everything CI checks, in the order that fails fastest;
-//! the QEMU boards last (`cargo xtask qemu`).
+//! the QEMU boards last (`cargo xtask qemu`), then the optimized kernels'
+//! DSP paths against the reference on the emulated Cortex-M4
+//! (`cargo xtask bench-mcu`: the benchmark shapes and 1,300 random
+//! problems).
 
-use crate::qemu;
 use crate::util::{cargo, ensure_targets, run as sh, NO_STD_TARGETS};
+use crate::{bench_mcu, qemu};
 
 pub fn run() -> Result<(), String> {
     ensure_targets()?;
@@ -42,5 +45,6 @@ pub fn run() -> Result<(), String> {
         .env("RUSTDOCFLAGS", "-D warnings"))?;
     // The board crates (outside the workspace), then the boards under QEMU.
     qemu::lint()?;
-    qemu::run()
+    qemu::run()?;
+    bench_mcu::run()
 }

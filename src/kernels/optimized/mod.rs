@@ -9,9 +9,11 @@
 //! int32 sums are taken modulo 2³² as the reference's `wrapping_add` does,
 //! so the order of the terms is free.
 //! The tests at the bottom of each file compare them with the reference on
-//! thousands of random shapes; `cargo xtask qemu` does it on a Cortex-M4
-//! (DSP path) and a Cortex-M3 (portable path), and `cargo xtask bench-mcu`
-//! on the benchmark shapes (and 300 random LSTM problems) on the M4.
+//! thousands of random shapes (the portable paths); on the emulated
+//! Cortex-M4 `cargo xtask bench-mcu` (part of `cargo xtask test`) compares
+//! the DSP paths on the benchmark shapes and 1,300 random problems (every
+//! kernel, the LSTM included), and `cargo xtask qemu` runs whole models on
+//! a Cortex-M4 (DSP path) and a Cortex-M3 (portable path).
 //!
 //! What makes them fast, on every target:
 //! - convolution is a small matrix product (`gemm.rs`): the input patches

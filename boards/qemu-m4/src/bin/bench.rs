@@ -550,6 +550,200 @@ fn check_lstm(buf: &mut Buffers, rng: &mut Rng) -> Result<(u32, bool), Error> {
     Ok((CASES, same))
 }
 
+/// Optimized == reference on random problems of every other int8 kernel
+/// on the DSP path (the host tests cover the portable one): convolution,
+/// depthwise convolution (multiplier 1–3), fully connected, max and
+/// average pooling, over random windows (kernel 1–3, stride 1–2,
+/// dilation 1–2, any padding), channel counts of every remainder mod 4
+/// and past the 64-channel blocks, and random requantization (per-channel
+/// or per-tensor, shifts across the fast path's limit, clamp ranges).
+/// Returns `(cases, identical)`.
+fn check_kernels(buf: &mut Buffers, rng: &mut Rng) -> Result<(u32, bool), Error> {
+    const CASES: u32 = 1000;
+    let mut same = true;
+    for case in 0..CASES {
+        let mut pick = |lo: usize, hi: usize| lo + rng.next() as usize % (hi - lo + 1);
+        // A window and input/output sizes consistent with it.
+        let (kh, kw) = (pick(1, 3), pick(1, 3));
+        let mut win = Window2d::new(kh, kw, pick(1, 2), pick(1, 2));
+        let pooling = case % 5 >= 3;
+        if !pooling {
+            win.dilation_h = pick(1, 2);
+            win.dilation_w = pick(1, 2);
+        }
+        let eff_h = (kh - 1) * win.dilation_h + 1;
+        let eff_w = (kw - 1) * win.dilation_w + 1;
+        win.pad_top = pick(0, eff_h - 1);
+        win.pad_left = pick(0, eff_w - 1);
+        let (ih, iw) = (pick(eff_h, 8), pick(eff_w, 8));
+        let (pb, pr) = (pick(0, eff_h - 1), pick(0, eff_w - 1));
+        let oh = (ih + win.pad_top + pb - eff_h) / win.stride_h + 1;
+        let ow = (iw + win.pad_left + pr - eff_w) / win.stride_w + 1;
+        let n = pick(1, 2);
+        let chans = |pick: &mut dyn FnMut(usize, usize) -> usize| {
+            if pick(0, 7) == 0 {
+                pick(10, 70)
+            } else {
+                pick(1, 9)
+            }
+        };
+        let kind = case % 5;
+        let mult = pick(1, 3);
+        // Depthwise output channels within the multiplier buffers.
+        let ic = chans(&mut pick).min(MAX_C / mult);
+        // Fully connected weights within the filter buffer.
+        let oc = chans(&mut pick).min(MAX_FILTER / (ih * iw * ic));
+        let (zp_in, zp_out) = (pick(0, 255) as i32 - 128, pick(0, 255) as i32 - 128);
+        let (act_min, act_max) = match pick(0, 2) {
+            0 => (-128, 127),
+            1 => (zp_out, 127),
+            _ => {
+                let (a, b) = (pick(0, 255) as i32 - 128, pick(0, 255) as i32 - 128);
+                (a.min(b), a.max(b))
+            }
+        };
+        let per_channel = pick(0, 1) == 1;
+        for i in 0..MAX_C {
+            let j = if per_channel { i } else { 0 };
+            if j == i {
+                buf.multipliers[i] = 0x4000_0000 + (rng.next() >> 2) as i32;
+                // Mostly −12..−5; sometimes ≥ 0, beyond the fast path.
+                buf.shifts[i] = if rng.next().is_multiple_of(10) {
+                    (rng.next() % 3) as i32
+                } else {
+                    -((rng.next() % 8) as i32) - 5
+                };
+                buf.bias[i] = (rng.next() % 60001) as i32 - 30000;
+            } else {
+                (buf.multipliers[i], buf.shifts[i]) = (buf.multipliers[0], buf.shifts[0]);
+                buf.bias[i] = (rng.next() % 60001) as i32 - 30000;
+            }
+        }
+        for v in buf.input.iter_mut().take(n * ih * iw * ic) {
+            *v = rng.i8();
+        }
+        let weights = match kind {
+            0 => oc * kh * kw * ic,
+            1 => kh * kw * ic * mult,
+            2 => oc * ih * iw * ic,
+            _ => 0,
+        };
+        for v in buf.filter.iter_mut().take(weights) {
+            let k = rng.weight();
+            *v = if k == -128 { 127 } else { k };
+        }
+        let nq = |c: usize| if per_channel { c } else { 1 };
+        let Buffers {
+            input,
+            filter,
+            bias,
+            multipliers,
+            shifts,
+            want,
+            got,
+            ..
+        } = &mut *buf;
+        let q = |c: usize| RequantS8 {
+            input_zero_point: zp_in,
+            output_zero_point: zp_out,
+            multipliers: &multipliers[..nq(c)],
+            shifts: &shifts[..nq(c)],
+            act_min,
+            act_max,
+        };
+        let with_bias = !rng.next().is_multiple_of(4);
+        let b = |c: usize| with_bias.then_some(&bias[..c]);
+        let n_out;
+        match kind {
+            0 => {
+                let x = TensorView::new(shape(&[n, ih, iw, ic])?, &input[..n * ih * iw * ic])?;
+                let f = TensorView::new(shape(&[oc, kh, kw, ic])?, &filter[..oc * kh * kw * ic])?;
+                n_out = n * oh * ow * oc;
+                let os = shape(&[n, oh, ow, oc])?;
+                let (r, o) = (&mut want[..n_out], &mut got[..n_out]);
+                reference::conv2d_s8(x, f, b(oc), &mut TensorMut::new(os, r)?, &win, &q(oc))?;
+                optimized::conv2d_s8(x, f, b(oc), &mut TensorMut::new(os, o)?, &win, &q(oc))?;
+            }
+            1 => {
+                let c = ic * mult;
+                let x = TensorView::new(shape(&[n, ih, iw, ic])?, &input[..n * ih * iw * ic])?;
+                let f = TensorView::new(shape(&[1, kh, kw, c])?, &filter[..kh * kw * c])?;
+                n_out = n * oh * ow * c;
+                let os = shape(&[n, oh, ow, c])?;
+                let (r, o) = (&mut want[..n_out], &mut got[..n_out]);
+                let qc = q(c);
+                reference::depthwise_conv2d_s8(
+                    x,
+                    f,
+                    b(c),
+                    &mut TensorMut::new(os, r)?,
+                    &win,
+                    mult,
+                    &qc,
+                )?;
+                optimized::depthwise_conv2d_s8(
+                    x,
+                    f,
+                    b(c),
+                    &mut TensorMut::new(os, o)?,
+                    &win,
+                    mult,
+                    &qc,
+                )?;
+            }
+            2 => {
+                let k = ih * iw * ic;
+                let x = TensorView::new(shape(&[n, k])?, &input[..n * k])?;
+                let f = TensorView::new(shape(&[oc, k])?, &filter[..oc * k])?;
+                n_out = n * oc;
+                let os = shape(&[n, oc])?;
+                let (r, o) = (&mut want[..n_out], &mut got[..n_out]);
+                reference::fully_connected_s8(x, f, b(oc), &mut TensorMut::new(os, r)?, &q(oc))?;
+                optimized::fully_connected_s8(x, f, b(oc), &mut TensorMut::new(os, o)?, &q(oc))?;
+            }
+            _ => {
+                let x = TensorView::new(shape(&[n, ih, iw, ic])?, &input[..n * ih * iw * ic])?;
+                n_out = n * oh * ow * ic;
+                let os = shape(&[n, oh, ow, ic])?;
+                let (r, o) = (&mut want[..n_out], &mut got[..n_out]);
+                if kind == 3 {
+                    reference::max_pool2d_s8(
+                        x,
+                        &mut TensorMut::new(os, r)?,
+                        &win,
+                        act_min,
+                        act_max,
+                    )?;
+                    optimized::max_pool2d_s8(
+                        x,
+                        &mut TensorMut::new(os, o)?,
+                        &win,
+                        act_min,
+                        act_max,
+                    )?;
+                } else {
+                    reference::avg_pool2d_s8(
+                        x,
+                        &mut TensorMut::new(os, r)?,
+                        &win,
+                        act_min,
+                        act_max,
+                    )?;
+                    optimized::avg_pool2d_s8(
+                        x,
+                        &mut TensorMut::new(os, o)?,
+                        &win,
+                        act_min,
+                        act_max,
+                    )?;
+                }
+            }
+        }
+        same &= want[..n_out] == got[..n_out];
+    }
+    Ok((CASES, same))
+}
+
 #[entry]
 fn main() -> ! {
     static mut BUF: Buffers = Buffers {
@@ -615,6 +809,20 @@ fn main() -> ! {
         }
         Err(e) => {
             out.str("error: lstm check: ").str(e.name()).str("\n");
+            ok = false;
+        }
+    }
+    match check_kernels(BUF, &mut rng) {
+        Ok((cases, same)) => {
+            out.str("check kernels cases=")
+                .dec(cases as u64)
+                .str(" identical=")
+                .str(if same { "yes" } else { "no" })
+                .str("\n");
+            ok &= same;
+        }
+        Err(e) => {
+            out.str("error: kernel check: ").str(e.name()).str("\n");
             ok = false;
         }
     }
