@@ -38,7 +38,8 @@
 //! labels); the PyTorch digits CNN exported to ONNX and converted to int8
 //! by `edgegrad::import::onnx` (`onnx_digits_pytorch`, whole test split,
 //! with labels) and PyTorch recurrent models (an LSTM reading two time
-//! steps, in f32 and int8; a GRU reading its final state, f32); then
+//! steps, in f32 and int8; a GRU reading its final state, f32; the int8
+//! LSTM trained on BasicMotions, whole test split, with labels); then
 //! `default` (below).
 
 #[path = "support/device_fixture.rs"]
@@ -631,6 +632,78 @@ fn onnx_recurrent() -> Result<Vec<Fixture>> {
     Ok(out)
 }
 
+/// `data/basicmotions_{split}.csv`: every sequence as `[100 steps, 6
+/// channels]` (the file is channel-major), and the labels.
+fn read_basicmotions(split: &str) -> Result<(Vec<Vec<f32>>, Vec<u16>)> {
+    let path = format!(
+        "{}/data/basicmotions_{split}.csv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let v: Vec<f32> = line
+            .split(',')
+            .map(|s| s.trim().parse::<f32>())
+            .collect::<std::result::Result<_, _>>()?;
+        if v.len() != 601 {
+            return Err(format!("{path}: a row of {} values", v.len()).into());
+        }
+        let mut x = vec![0f32; 600];
+        for c in 0..6 {
+            for t in 0..100 {
+                x[t * 6 + c] = v[1 + c * 100 + t];
+            }
+        }
+        xs.push(x);
+        ys.push(v[0] as u16);
+    }
+    Ok((xs, ys))
+}
+
+/// The PyTorch LSTM trained on BasicMotions (`scripts/onnx_fixtures.py
+/// --basicmotions`: LSTM 6 → 32 over 100 steps, linear head on the last
+/// step), converted to int8 with the training split as calibration data,
+/// on the whole test split: the integer LSTM over a real sequence.
+fn onnx_basicmotions() -> Result<Fixture> {
+    use edgegrad::export::ExportDtype;
+    use edgegrad::import::onnx::{self, ConvertOptions};
+    let root = env!("CARGO_MANIFEST_DIR");
+    let bytes = std::fs::read(format!("{root}/examples/onnx/basicmotions_lstm.onnx"))?;
+    let (train, _) = read_basicmotions("train")?;
+    let (test, labels) = read_basicmotions("test")?;
+    let calibration: Vec<f32> = train.iter().flatten().copied().collect();
+    let c = onnx::convert(
+        &bytes,
+        Some(&calibration),
+        &ConvertOptions::new(ExportDtype::Int8),
+    )?;
+    let (scale, zp) = c
+        .input_quant
+        .ok_or("basicmotions_lstm.onnx: no int8 input")?;
+    let mut samples = Vec::new();
+    for x in &test {
+        samples.extend(
+            c.input
+                .to_device(x)
+                .iter()
+                .map(|&v| quantize_value(v, scale, zp) as u8),
+        );
+    }
+    Ok(Fixture {
+        name: "onnx_basicmotions_lstm",
+        model: BuiltModel {
+            bytes: c.bytes,
+            plan: c.plan,
+        },
+        samples,
+        labels: Some(labels),
+    })
+}
+
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
 }
@@ -660,6 +733,7 @@ fn main() -> Result<()> {
     fixtures.extend(tflite_fixtures()?);
     fixtures.push(onnx_digits()?);
     fixtures.extend(onnx_recurrent()?);
+    fixtures.push(onnx_basicmotions()?);
     fixtures.push(Fixture {
         name: "default",
         ..digits(Some(32))?

@@ -15,6 +15,9 @@ Run from the repository root:
     /work/venv-onnx/bin/python scripts/onnx_fixtures.py
 or, for only the recurrent fixtures (LSTM, GRU):
     /work/venv-onnx/bin/python scripts/onnx_fixtures.py --recurrent
+or the LSTM trained on data/basicmotions_*.csv
+(examples/onnx/basicmotions_lstm.onnx and .json):
+    /work/venv-onnx/bin/python scripts/onnx_fixtures.py --basicmotions
 """
 
 import os
@@ -402,6 +405,61 @@ def digits_cnn():
           f"ops {sorted({n.op_type for n in mm.graph.node})}")
 
 
+def load_basicmotions(split):
+    """data/basicmotions_{split}.csv: [N, 100 steps, 6 channels] and labels."""
+    path = os.path.join(os.path.dirname(OUT), "..", "..", "data", f"basicmotions_{split}.csv")
+    rows = [l for l in open(path) if l.strip() and not l.startswith("#")]
+    data = np.array([[float(v) for v in r.split(",")] for r in rows], np.float32)
+    x = data[:, 1:].reshape(-1, 6, 100).transpose(0, 2, 1)  # channel-major → [N, T, C]
+    return torch.tensor(np.ascontiguousarray(x)), torch.tensor(data[:, 0].astype(np.int64))
+
+
+class MotionLstm(nn.Module):
+    """LSTM 6 → 32 over the 100 steps, a linear head on the last step."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 32, batch_first=True)
+        self.head = nn.Linear(32, 4)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+
+def basicmotions_lstm():
+    """The LSTM trained on the BasicMotions training split (40 sequences),
+    exported with the TorchScript exporter to
+    examples/onnx/basicmotions_lstm.onnx; its float test accuracy (PyTorch
+    and onnxruntime) goes to basicmotions_lstm.json."""
+    torch.manual_seed(3)
+    xtr, ytr = load_basicmotions("train")
+    xte, yte = load_basicmotions("test")
+    m = MotionLstm()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
+    for epoch in range(150):
+        m.train()
+        perm = torch.randperm(len(xtr))
+        for i in range(0, len(xtr), 8):
+            idx = perm[i : i + 8]
+            opt.zero_grad()
+            nn.functional.cross_entropy(m(xtr[idx]), ytr[idx]).backward()
+            opt.step()
+    m.eval()
+    with torch.no_grad():
+        acc = (m(xte).argmax(1) == yte).float().mean().item()
+    out_dir = os.path.join(os.path.dirname(OUT), "..", "..", "examples", "onnx")
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "basicmotions_lstm.onnx")
+    export(m, xte[:1], path, dynamo=False)
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y = np.concatenate([sess.run(None, {"input": xte[i : i + 1].numpy()})[0] for i in range(len(xte))])
+    ort_acc = float((y.argmax(1) == yte.numpy()).mean())
+    with open(os.path.join(out_dir, "basicmotions_lstm.json"), "w") as f:
+        f.write(f'{{"torch_test_accuracy": {acc:.6f}, "onnxruntime_test_accuracy": {ort_acc:.6f}, "test_samples": {len(xte)}}}\n')
+    print(f"basicmotions_lstm: {os.path.getsize(path)} bytes, torch test accuracy {acc:.4f}, onnxruntime {ort_acc:.4f}")
+
+
 def cnn(seed):
     torch.manual_seed(seed)
     m = Cnn()
@@ -427,6 +485,9 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     if "--recurrent" in sys.argv:
         main_recurrent()
+        return
+    if "--basicmotions" in sys.argv:
+        basicmotions_lstm()
         return
     torch.manual_seed(0)
     write("mlp", Mlp(), (16,), dynamo=False, dynamic_batch=True, seed=0)

@@ -436,7 +436,8 @@ fn digits(split: &str) -> (Vec<f32>, Vec<usize>) {
     (x, y)
 }
 
-/// Test accuracy of a converted digits model (f32 or int8).
+/// Test accuracy of a converted classifier (f32 or int8) on samples `x`
+/// (ONNX layout, back to back), each a new sequence for recurrent models.
 fn accuracy(c: &Converted, x: &[f32], labels: &[usize]) -> f64 {
     let file = AlignedModel::new(&c.bytes);
     let model = Model::from_bytes(file.as_bytes()).unwrap();
@@ -445,7 +446,9 @@ fn accuracy(c: &Converted, x: &[f32], labels: &[usize]) -> f64 {
     let mut it = Interpreter::new(&model, &ops, &mut arena).unwrap();
     let mut right = 0;
     for (s, &label) in labels.iter().enumerate() {
-        let sample = c.input.to_device(&x[s * 64..(s + 1) * 64]);
+        let per = c.input.len();
+        let sample = c.input.to_device(&x[s * per..(s + 1) * per]);
+        it.reset_state().unwrap();
         let scores: Vec<f32> = match c.input_quant {
             Some((scale, zp)) => {
                 let q = it.input_mut::<i8>(0).unwrap();
@@ -506,6 +509,63 @@ fn digits_cnn_trained_in_pytorch_keeps_its_accuracy() {
     );
     assert!(ia >= torch_acc - 0.015, "int8 {ia} vs torch {torch_acc}");
     assert!(a.ratio() >= 0.99, "{a:?}");
+}
+
+/// `data/basicmotions_{split}.csv` as `[N, 100 steps, 6 channels]` (the
+/// file is channel-major) and labels.
+fn basicmotions(split: &str) -> (Vec<f32>, Vec<usize>) {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("data/basicmotions_{split}.csv"));
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for line in std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let v: Vec<f32> = line.split(',').map(|s| s.trim().parse().unwrap()).collect();
+        for t in 0..100 {
+            for c in 0..6 {
+                x.push(v[1 + c * 100 + t]);
+            }
+        }
+        y.push(v[0] as usize);
+    }
+    (x, y)
+}
+
+#[test]
+fn basicmotions_lstm_trained_in_pytorch_keeps_its_accuracy_in_int8() {
+    use edgegrad::model::OpCode;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/onnx");
+    let onnx_bytes = std::fs::read(dir.join("basicmotions_lstm.onnx")).unwrap();
+    let meta = std::fs::read_to_string(dir.join("basicmotions_lstm.json")).unwrap();
+    let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    let torch_acc = meta["torch_test_accuracy"].as_f64().unwrap();
+    let (xtr, _) = basicmotions("train");
+    let (xte, yte) = basicmotions("test");
+    let mut opts = ConvertOptions::new(ExportDtype::Int8);
+    opts.holdout = 0.0;
+    let i8m = onnx::convert(&onnx_bytes, Some(&xtr), &opts).unwrap();
+    let f32m = onnx::convert(&onnx_bytes, None, &ConvertOptions::new(ExportDtype::F32)).unwrap();
+    // The integer LSTM, not an f32 island.
+    let file = AlignedModel::new(&i8m.bytes);
+    let model = Model::from_bytes(file.as_bytes()).unwrap();
+    let lstm = (0..model.num_ops())
+        .map(|i| model.op(i).unwrap())
+        .find(|op| op.code == OpCode::Lstm)
+        .unwrap();
+    let x = model.tensor(lstm.input(0).unwrap()).unwrap();
+    assert_eq!(x.dtype, edgegrad::tensor::DType::I8);
+    let (fa, ia) = (accuracy(&f32m, &xte, &yte), accuracy(&i8m, &xte, &yte));
+    println!(
+        "BasicMotions LSTM, {} test sequences: PyTorch f32 {:.1}%, edgegrad f32 {:.1}%, int8 {:.1}%",
+        yte.len(),
+        100.0 * torch_acc,
+        100.0 * fa,
+        100.0 * ia
+    );
+    assert!((fa - torch_acc).abs() < 0.5 / yte.len() as f64, "f32 {fa}");
+    assert!(ia >= torch_acc - 1.5 / yte.len() as f64, "int8 {ia}");
 }
 
 #[test]
