@@ -548,22 +548,42 @@ fn tflite_fixtures() -> Result<Vec<Fixture>> {
 /// exported by `scripts/onnx_fixtures.py`), converted to int8 with the
 /// training split as calibration data, on the whole test split.
 fn onnx_digits() -> Result<Fixture> {
-    use edgegrad::export::ExportDtype;
-    use edgegrad::import::onnx::{self, ConvertOptions};
     let root = env!("CARGO_MANIFEST_DIR");
-    let bytes = std::fs::read(format!("{root}/tests/fixtures/onnx/digits_cnn.onnx"))?;
     let (train_x, _) = digits_centroid::read_digits(&format!("{root}/data/digits8x8_train.csv"))?;
     let (test_x, test_y) =
         digits_centroid::read_digits(&format!("{root}/data/digits8x8_test.csv"))?;
-    let calibration: Vec<f32> = train_x.iter().flatten().copied().collect();
+    onnx_int8_labeled(
+        "onnx_digits_pytorch",
+        &format!("{root}/tests/fixtures/onnx/digits_cnn.onnx"),
+        train_x.iter().flatten().copied().collect(),
+        test_x.iter().map(|x| x.to_vec()).collect(),
+        test_y.iter().map(|&y| y as u16).collect(),
+    )
+}
+
+/// A float ONNX classifier at `path` converted to int8 (calibrated on
+/// `calibration`, ONNX layout) and run on `test` (one sample each, ONNX
+/// layout) with `labels`.
+fn onnx_int8_labeled(
+    name: &'static str,
+    path: &str,
+    calibration: Vec<f32>,
+    test: Vec<Vec<f32>>,
+    labels: Vec<u16>,
+) -> Result<Fixture> {
+    use edgegrad::export::ExportDtype;
+    use edgegrad::import::onnx::{self, ConvertOptions};
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     let c = onnx::convert(
         &bytes,
         Some(&calibration),
         &ConvertOptions::new(ExportDtype::Int8),
     )?;
-    let (scale, zp) = c.input_quant.ok_or("digits_cnn.onnx: no int8 input")?;
+    let (scale, zp) = c
+        .input_quant
+        .ok_or_else(|| format!("{path}: no int8 input"))?;
     let mut samples = Vec::new();
-    for x in &test_x {
+    for x in &test {
         samples.extend(
             c.input
                 .to_device(x)
@@ -572,13 +592,13 @@ fn onnx_digits() -> Result<Fixture> {
         );
     }
     Ok(Fixture {
-        name: "onnx_digits_pytorch",
+        name,
         model: BuiltModel {
             bytes: c.bytes,
             plan: c.plan,
         },
         samples,
-        labels: Some(test_y.iter().map(|&y| y as u16).collect()),
+        labels: Some(labels),
     })
 }
 
@@ -669,39 +689,18 @@ fn read_basicmotions(split: &str) -> Result<(Vec<Vec<f32>>, Vec<u16>)> {
 /// step), converted to int8 with the training split as calibration data,
 /// on the whole test split: the integer LSTM over a real sequence.
 fn onnx_basicmotions() -> Result<Fixture> {
-    use edgegrad::export::ExportDtype;
-    use edgegrad::import::onnx::{self, ConvertOptions};
-    let root = env!("CARGO_MANIFEST_DIR");
-    let bytes = std::fs::read(format!("{root}/examples/onnx/basicmotions_lstm.onnx"))?;
     let (train, _) = read_basicmotions("train")?;
     let (test, labels) = read_basicmotions("test")?;
-    let calibration: Vec<f32> = train.iter().flatten().copied().collect();
-    let c = onnx::convert(
-        &bytes,
-        Some(&calibration),
-        &ConvertOptions::new(ExportDtype::Int8),
-    )?;
-    let (scale, zp) = c
-        .input_quant
-        .ok_or("basicmotions_lstm.onnx: no int8 input")?;
-    let mut samples = Vec::new();
-    for x in &test {
-        samples.extend(
-            c.input
-                .to_device(x)
-                .iter()
-                .map(|&v| quantize_value(v, scale, zp) as u8),
-        );
-    }
-    Ok(Fixture {
-        name: "onnx_basicmotions_lstm",
-        model: BuiltModel {
-            bytes: c.bytes,
-            plan: c.plan,
-        },
-        samples,
-        labels: Some(labels),
-    })
+    onnx_int8_labeled(
+        "onnx_basicmotions_lstm",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/onnx/basicmotions_lstm.onnx"
+        ),
+        train.into_iter().flatten().collect(),
+        test,
+        labels,
+    )
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -362,6 +362,23 @@ def load_digits(split):
     return torch.from_numpy(rows[:, :64].reshape(-1, 1, 8, 8) / 16.0), torch.from_numpy(rows[:, 64].astype(np.int64))
 
 
+def train_classifier(m, xtr, ytr, xte, yte, lr, epochs, batch):
+    """Adam on cross-entropy over shuffled minibatches; returns the test
+    accuracy (model left in eval mode)."""
+    opt = torch.optim.Adam(m.parameters(), lr=lr)
+    for epoch in range(epochs):
+        m.train()
+        perm = torch.randperm(len(xtr))
+        for i in range(0, len(xtr), batch):
+            idx = perm[i : i + batch]
+            opt.zero_grad()
+            nn.functional.cross_entropy(m(xtr[idx]), ytr[idx]).backward()
+            opt.step()
+    m.eval()
+    with torch.no_grad():
+        return (m(xte).argmax(1) == yte).float().mean().item()
+
+
 def digits_cnn():
     """A small CNN trained on the digits training split, exported with the
     TorchScript exporter (without constant folding, so BatchNorm stays in
@@ -376,18 +393,7 @@ def digits_cnn():
         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
         nn.Flatten(), nn.Dropout(0.2), nn.Linear(16 * 4 * 4, 10),
     )
-    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
-    for epoch in range(40):
-        m.train()
-        perm = torch.randperm(len(xtr))
-        for i in range(0, len(xtr), 64):
-            idx = perm[i : i + 64]
-            opt.zero_grad()
-            nn.functional.cross_entropy(m(xtr[idx]), ytr[idx]).backward()
-            opt.step()
-    m.eval()
-    with torch.no_grad():
-        acc = (m(xte).argmax(1) == yte).float().mean().item()
+    acc = train_classifier(m, xtr, ytr, xte, yte, lr=3e-3, epochs=40, batch=64)
     path = os.path.join(OUT, "digits_cnn.onnx")
     torch.onnx.export(m, (xte[:1],), path, dynamo=False, opset_version=13, do_constant_folding=False,
                       input_names=["input"], output_names=["logits"],
@@ -436,18 +442,7 @@ def basicmotions_lstm():
     xtr, ytr = load_basicmotions("train")
     xte, yte = load_basicmotions("test")
     m = MotionLstm()
-    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
-    for epoch in range(150):
-        m.train()
-        perm = torch.randperm(len(xtr))
-        for i in range(0, len(xtr), 8):
-            idx = perm[i : i + 8]
-            opt.zero_grad()
-            nn.functional.cross_entropy(m(xtr[idx]), ytr[idx]).backward()
-            opt.step()
-    m.eval()
-    with torch.no_grad():
-        acc = (m(xte).argmax(1) == yte).float().mean().item()
+    acc = train_classifier(m, xtr, ytr, xte, yte, lr=1e-2, epochs=150, batch=8)
     out_dir = os.path.join(os.path.dirname(OUT), "..", "..", "examples", "onnx")
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "basicmotions_lstm.onnx")

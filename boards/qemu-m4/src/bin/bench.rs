@@ -798,32 +798,30 @@ fn main() -> ! {
             }
         }
     }
-    match check_lstm(BUF, &mut rng) {
-        Ok((cases, same)) => {
-            out.str("check lstm cases=")
-                .dec(cases as u64)
-                .str(" identical=")
-                .str(if same { "yes" } else { "no" })
-                .str("\n");
-            ok &= same;
-        }
-        Err(e) => {
-            out.str("error: lstm check: ").str(e.name()).str("\n");
-            ok = false;
-        }
-    }
-    match check_kernels(BUF, &mut rng) {
-        Ok((cases, same)) => {
-            out.str("check kernels cases=")
-                .dec(cases as u64)
-                .str(" identical=")
-                .str(if same { "yes" } else { "no" })
-                .str("\n");
-            ok &= same;
-        }
-        Err(e) => {
-            out.str("error: kernel check: ").str(e.name()).str("\n");
-            ok = false;
+    type Check = fn(&mut Buffers, &mut Rng) -> Result<(u32, bool), Error>;
+    for (name, check) in [
+        ("lstm", check_lstm as Check),
+        ("kernels", check_kernels as Check),
+    ] {
+        match check(BUF, &mut rng) {
+            Ok((cases, same)) => {
+                out.str("check ")
+                    .str(name)
+                    .str(" cases=")
+                    .dec(cases as u64)
+                    .str(" identical=")
+                    .str(if same { "yes" } else { "no" })
+                    .str("\n");
+                ok &= same;
+            }
+            Err(e) => {
+                out.str("error: ")
+                    .str(name)
+                    .str(" check: ")
+                    .str(e.name())
+                    .str("\n");
+                ok = false;
+            }
         }
     }
     out.flush();
