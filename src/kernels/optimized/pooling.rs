@@ -164,61 +164,56 @@ pub fn avg_pool2d_s8(
         // ≥ 1: every window holds an input element (validated).
         let count = kys.len() * kxs.len();
         let y = &mut out[o..][..c];
-        if small {
-            let div = RoundDiv::new(count);
-            #[cfg(edgegrad_dsp)]
-            let done = {
-                // Four channels per word: even and odd bytes summed in two
-                // halfword pairs (`SXTAB16`, |sum| ≤ 128·256), for blocks
-                // of up to 64 channels, tap by tap.
-                let c4 = c & !3;
-                let mut pairs = [(0u32, 0u32); BLOCK / 4];
-                let mut c0 = 0;
-                while c0 < c4 {
-                    let n = BLOCK.min(c4 - c0);
-                    let pairs = &mut pairs[..n / 4];
-                    pairs.fill((0, 0));
-                    for ky in kys.clone() {
-                        for kx in kxs.clone() {
-                            let xs = &x[taps.at(&d, ky, kx) + c0..][..n];
-                            for ((e, od), xc) in pairs.iter_mut().zip(xs.chunks_exact(4)) {
-                                let w = word(xc);
-                                (*e, *od) = (sxtab16(*e, w), sxtab16_ror8(*od, w));
-                            }
-                        }
-                    }
-                    for (yc, &(e, od)) in y[c0..c0 + n].chunks_exact_mut(4).zip(pairs.iter()) {
-                        let sums = [e as i16, od as i16, (e >> 16) as i16, (od >> 16) as i16];
-                        for (v, s) in yc.iter_mut().zip(sums) {
-                            *v = div.apply(s as i32).clamp(act_min, act_max) as i8;
-                        }
-                    }
-                    c0 += n;
-                }
-                c4
-            };
-            #[cfg(not(edgegrad_dsp))]
-            let done = 0;
-            let mut c0 = done;
-            while c0 < c {
-                let n = BLOCK.min(c - c0);
-                let acc = &mut acc[..n];
-                acc.fill(0);
+        let div = RoundDiv::new(count);
+        // The reference's rounded average: a multiply for windows of at
+        // most 256 elements, else its own i64 division.
+        let average = |a: i32| -> i32 {
+            if small {
+                return div.apply(a);
+            }
+            let (a, n, half) = (a as i64, count as i64, (count / 2) as i64);
+            (if a > 0 {
+                (a + half) / n
+            } else {
+                (a - half) / n
+            }) as i32
+        };
+        #[cfg(edgegrad_dsp)]
+        let done = if small {
+            // Four channels per word: even and odd bytes summed in two
+            // halfword pairs (`SXTAB16`, |sum| ≤ 128·256), for blocks of up
+            // to 64 channels, tap by tap.
+            let c4 = c & !3;
+            let mut pairs = [(0u32, 0u32); BLOCK / 4];
+            let mut c0 = 0;
+            while c0 < c4 {
+                let n = BLOCK.min(c4 - c0);
+                let pairs = &mut pairs[..n / 4];
+                pairs.fill((0, 0));
                 for ky in kys.clone() {
                     for kx in kxs.clone() {
-                        for (a, &v) in acc.iter_mut().zip(&x[taps.at(&d, ky, kx) + c0..][..n]) {
-                            *a += v as i32;
+                        let xs = &x[taps.at(&d, ky, kx) + c0..][..n];
+                        for ((e, od), xc) in pairs.iter_mut().zip(xs.chunks_exact(4)) {
+                            let w = word(xc);
+                            (*e, *od) = (sxtab16(*e, w), sxtab16_ror8(*od, w));
                         }
                     }
                 }
-                for (v, &a) in y[c0..c0 + n].iter_mut().zip(acc.iter()) {
-                    *v = div.apply(a).clamp(act_min, act_max) as i8;
+                for (yc, &(e, od)) in y[c0..c0 + n].chunks_exact_mut(4).zip(pairs.iter()) {
+                    let sums = [e as i16, od as i16, (e >> 16) as i16, (od >> 16) as i16];
+                    for (v, s) in yc.iter_mut().zip(sums) {
+                        *v = average(s as i32).clamp(act_min, act_max) as i8;
+                    }
                 }
                 c0 += n;
             }
-            return;
-        }
-        let mut c0 = 0;
+            c4
+        } else {
+            0
+        };
+        #[cfg(not(edgegrad_dsp))]
+        let done = 0;
+        let mut c0 = done;
         while c0 < c {
             let n = BLOCK.min(c - c0);
             let acc = &mut acc[..n];
@@ -230,16 +225,8 @@ pub fn avg_pool2d_s8(
                     }
                 }
             }
-            // Windows of more than 256 elements: i64, as the reference.
-            let (n64, half) = (count as i64, (count / 2) as i64);
             for (v, &a) in y[c0..c0 + n].iter_mut().zip(acc.iter()) {
-                let a = a as i64;
-                let avg = if a > 0 {
-                    (a + half) / n64
-                } else {
-                    (a - half) / n64
-                };
-                *v = avg.clamp(act_min as i64, act_max as i64) as i8;
+                *v = average(a).clamp(act_min, act_max) as i8;
             }
             c0 += n;
         }
